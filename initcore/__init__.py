@@ -1,0 +1,38 @@
+"""initcore: fast, seeded, thread-count-independent neural-network initializers.
+
+Every initializer is a function ``initcore.NAME(shape, ..., seed=, dtype=, out=)``,
+a method of `initcore.Generator`, and reachable by name through
+`initcore.initialize`.
+"""
+try:
+    from . import _random  # noqa: F401  (compiled; absent in a source checkout)
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    import os as _os
+
+    _here = _os.path.dirname(_os.path.abspath(__file__))
+    if _os.path.exists(_os.path.join(_here, "..", "meson.build")):
+        raise ImportError(
+            "initcore's compiled modules are missing: you are importing initcore from "
+            f"its source directory ({_os.path.dirname(_here)}). Run Python from another "
+            "directory to use the installed package, or develop with "
+            "'pip install --no-build-isolation -e .'"
+        ) from exc
+    raise
+
+from ._fans import calculate_gain, fans
+from ._generator import Generator
+from ._initializers import *  # noqa: F403
+from ._initializers import __all__ as _initializer_names
+from ._threads import get_num_threads, openmp_enabled, set_num_threads
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Generator",
+    "calculate_gain",
+    "fans",
+    "get_num_threads",
+    "openmp_enabled",
+    "set_num_threads",
+    *_initializer_names,
+]

@@ -1,0 +1,884 @@
+"""Every initializer: module-level functions, Generator methods, and lookup by name.
+
+Each initializer validates its arguments here and then makes one call into a
+compiled kernel (initcore._random or initcore._orthogonal).
+"""
+import functools
+import inspect
+import math
+
+import numpy as np
+
+from . import _orthogonal, _random
+from ._fans import LAYOUTS, calculate_gain, fans
+from ._generator import Generator, stream_for
+from ._validation import as_dtype, as_shape, choice, integer, output, real
+
+__all__ = ["expected_moments", "initialize", "list_initializers"]
+
+_REGISTRY = {}
+_ALIASES = {}
+_MOMENTS = {}
+
+_COMMON = """\
+    seed : None, int, numpy.random.SeedSequence or Generator, optional
+        Where the random bits come from. The same int seed gives the same bits
+        for any number of threads; a Generator advances its stream.
+    dtype : {numpy.float32, numpy.float64}, optional
+        Element type of the result (default float32).
+    out : numpy.ndarray, optional
+        C-contiguous, writeable array of this shape and dtype to fill instead
+        of allocating; it gets exactly the values a new array would."""
+
+_LAYOUT = """\
+    layout : {'in_out', 'out_in'}, optional
+        How the shape is read (see `fans`): ``'in_out'`` (default) is
+        ``(*kernel, in, out)``, ``'out_in'`` is PyTorch's ``(out, in, *kernel)``."""
+
+
+def _register(*aliases, moments):
+    """Add an initializer to the registry; `moments(shape, **params)` gives its
+    theoretical per-element (mean, std)."""
+
+    def wrap(func):
+        func.__doc__ = func.__doc__.replace("{common}", _COMMON).replace("{layout}", _LAYOUT)
+        _REGISTRY[func.__name__] = func
+        _MOMENTS[func.__name__] = moments
+        for alias in aliases:
+            _ALIASES[alias] = func.__name__
+        return func
+
+    return wrap
+
+
+def _canonical(name):
+    if not isinstance(name, str):
+        raise TypeError(f"initializer name must be a string, got {name!r}")
+    key = name.lower()
+    key = _ALIASES.get(key, key)
+    if key not in _REGISTRY:
+        raise ValueError(f"unknown initializer {name!r}; choose one of: {', '.join(list_initializers(aliases=True))}")
+    return key
+
+
+def list_initializers(aliases=False):
+    """Names accepted by `initialize`, sorted; with ``aliases=True`` the aliases too."""
+    names = list(_REGISTRY) + (list(_ALIASES) if aliases else [])
+    return sorted(names)
+
+
+def initialize(name, shape, *args, **params):
+    """Run the initializer called `name` (case-insensitive; aliases accepted).
+
+    Examples
+    --------
+    >>> w = initialize("glorot_uniform", (784, 256), seed=0)
+    >>> w.shape, w.dtype
+    ((784, 256), dtype('float32'))
+    """
+    return _REGISTRY[_canonical(name)](shape, *args, **params)
+
+
+def expected_moments(name, shape, *args, **params):
+    """Theoretical per-element (mean, std) of ``initialize(name, shape, ...)``.
+
+    For deterministic initializers these are the moments of the array's
+    entries. Raises like the initializer itself for bad arguments.
+
+    Examples
+    --------
+    >>> expected_moments("kaiming_normal", (512, 256))
+    (0.0, 0.0625)
+    """
+    name = _canonical(name)
+    params.pop("seed", None)
+    params.pop("dtype", None)
+    params.pop("out", None)
+    return _MOMENTS[name](as_shape(shape), *args, **params)
+
+
+def _start(shape, dtype):
+    return as_shape(shape), as_dtype(dtype)
+
+
+def _fits(name, value, dtype):
+    if abs(value) > np.finfo(dtype).max:
+        raise ValueError(f"{name}={value} overflows {dtype.name}")
+    return value
+
+
+def _nonempty(shape):
+    return math.prod(shape) > 0
+
+
+def _draw(kernel, shape, dtype, out, seed, *args):
+    arr = output(shape, dtype, out)
+    key, position = stream_for(seed)
+    kernel(arr.reshape(-1), key, position, *args)
+    return arr
+
+
+def _fill(shape, dtype, out, value):
+    arr = output(shape, dtype, out)
+    _random.constant(arr.reshape(-1), value)
+    return arr
+
+
+def _fan(shape, layout, mode):
+    fan_in, fan_out = fans(shape, layout)
+    return {
+        "fan_in": fan_in,
+        "fan_out": fan_out,
+        "fan_avg": (fan_in + fan_out) / 2.0,
+        "fan_geo_avg": math.sqrt(fan_in * fan_out),
+    }[mode]
+
+
+def _sample_uniform(shape, dtype, out, seed, bound):
+    if bound == 0.0:
+        return _fill(shape, dtype, out, 0.0)
+    return _draw(_random.uniform, shape, dtype, out, seed, -bound, bound)
+
+
+# ----------------------------------------------------------------------------
+# Constants: the seeds' failure cases 1 and 2.
+
+
+@_register(moments=lambda shape: (0.0, 0.0))
+def zeros(shape, *, seed=None, dtype=np.float32, out=None):
+    """All zeros: the symmetric start that never learns (the seeds' case 1).
+
+    Every unit of a layer computes the same output and receives the same
+    gradient, so no update can make two units differ.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    shape, dtype = _start(shape, dtype)
+    return _fill(shape, dtype, out, 0.0)
+
+
+@_register(moments=lambda shape: (1.0, 0.0))
+def ones(shape, *, seed=None, dtype=np.float32, out=None):
+    """All ones: a constant start (the seeds' case 2).
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    shape, dtype = _start(shape, dtype)
+    return _fill(shape, dtype, out, 1.0)
+
+
+def _constant_moments(shape, value):
+    return (real("value", value), 0.0)
+
+
+@_register(moments=_constant_moments)
+def constant(shape, value, *, seed=None, dtype=np.float32, out=None):
+    """Every entry equal to `value` (the seeds' case 2).
+
+    Units stay identical under gradient descent, so a layer acts as one unit
+    and the network's decision boundary stays that of a single projection.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+    value : float
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    shape, dtype = _start(shape, dtype)
+    value = _fits("value", real("value", value), dtype)
+    return _fill(shape, dtype, out, value)
+
+
+# ----------------------------------------------------------------------------
+# Plain distributions.
+
+
+def _uniform_moments(shape, low=0.0, high=1.0):
+    low, high = real("low", low), real("high", high)
+    return ((low + high) / 2.0, (high - low) / math.sqrt(12.0))
+
+
+@_register(moments=_uniform_moments)
+def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=np.float32, out=None):
+    """Uniform on [low, high).
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+    low, high : float
+        Finite bounds with low < high; high is never returned.
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Notes
+    -----
+    Uses the top 24 (float32) or 53 (float64) bits of a Philox4x32-10 word.
+
+    Examples
+    --------
+    >>> w = uniform((3, 4), -0.01, 0.01, seed=0)   # the seeds' "small" case
+    """
+    shape, dtype = _start(shape, dtype)
+    low = _fits("low", real("low", low), dtype)
+    high = _fits("high", real("high", high), dtype)
+    if not low < high:
+        raise ValueError(f"low must be less than high, got low={low}, high={high}")
+    _fits("high - low", float(dtype.type(high)) - float(dtype.type(low)), dtype)
+    return _draw(_random.uniform, shape, dtype, out, seed, low, high)
+
+
+def _normal_moments(shape, mean=0.0, std=1.0):
+    return (real("mean", mean), real("std", std, low=0.0))
+
+
+@_register(moments=_normal_moments)
+def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=np.float32, out=None):
+    """Normal N(mean, std^2) (the seeds' cases 3 and 4: std 0.01 and std 1).
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+    mean : float
+    std : float
+        Non-negative.
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Notes
+    -----
+    Box-Muller (1958) on Philox4x32-10 words. The radius takes a full 32-bit
+    (float32) or 53-bit (float64) uniform, so the tails are right out to
+    6.8 and 8.6 standard deviations.
+
+    References
+    ----------
+    .. [1] G. E. P. Box and M. E. Muller, "A note on the generation of random
+       normal deviates", Ann. Math. Statist. 29, 1958.
+    """
+    shape, dtype = _start(shape, dtype)
+    mean = _fits("mean", real("mean", mean), dtype)
+    std = _fits("std", real("std", std, low=0.0), dtype)
+    return _draw(_random.normal, shape, dtype, out, seed, mean, std)
+
+
+def _trunc_checked(mean, std, a, b):
+    mean = real("mean", mean)
+    std = real("std", std, low=0.0, low_open=True)
+    a = real("a", a, allow_inf=True)
+    b = real("b", b, allow_inf=True)
+    if not a < b:
+        raise ValueError(f"a must be less than b, got a={a}, b={b}")
+    return mean, std, a, b
+
+
+def _trunc_normal_moments(shape, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    from scipy.stats import truncnorm
+
+    mean, std, a, b = _trunc_checked(mean, std, a, b)
+    m, v = truncnorm.stats((a - mean) / std, (b - mean) / std, loc=mean, scale=std, moments="mv")
+    return (float(m), float(math.sqrt(v)))
+
+
+@_register(moments=_trunc_normal_moments)
+def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=np.float32, out=None):
+    """Normal N(mean, std^2) truncated to [a, b] (absolute bounds, as in PyTorch).
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+    mean : float
+    std : float
+        Positive.
+    a, b : float
+        Bounds with a < b; either may be infinite. Every value lies in [a, b].
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Notes
+    -----
+    Exact rejection sampling with the proposal of best acceptance for the
+    interval (Robert 1995): the normal itself, a uniform on [a, b], or a shifted
+    exponential for tails. It is accurate for narrow and far-tail intervals
+    such as [5, 6] standard deviations, where inverse-CDF methods lose
+    precision or pile values on the bounds.
+
+    References
+    ----------
+    .. [1] C. P. Robert, "Simulation of truncated normal variables",
+       Statistics and Computing 5, 1995.
+    """
+    shape, dtype = _start(shape, dtype)
+    mean, std, a, b = _trunc_checked(mean, std, a, b)
+    for name, value in (("mean", mean), ("std", std)):
+        _fits(name, value, dtype)
+    return _draw(_random.trunc_normal, shape, dtype, out, seed, mean, std, a, b)
+
+
+# ----------------------------------------------------------------------------
+# Variance-preserving rules.
+
+
+def _gain(gain):
+    return real("gain", gain, low=0.0)
+
+
+def _xavier_std(shape, gain=1.0, *, layout="in_out"):
+    fan_in, fan_out = fans(shape, layout)
+    gain = _gain(gain)
+    return gain * math.sqrt(2.0 / (fan_in + fan_out)) if fan_in + fan_out else 0.0
+
+
+@_register("glorot_uniform", moments=lambda shape, *a, **k: (0.0, _xavier_std(shape, *a, **k)))
+def xavier_uniform(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+    """Glorot/Xavier uniform: U[-bound, bound], bound = gain * sqrt(6 / (fan_in + fan_out)).
+
+    Keeps the variance of activations and of back-propagated gradients
+    roughly constant across layers of a tanh or sigmoid network.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        At least two dimensions.
+    gain : float
+        Non-negative scale, e.g. ``calculate_gain('tanh')``.
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] X. Glorot and Y. Bengio, "Understanding the difficulty of training
+       deep feedforward neural networks", AISTATS 2010, eq. 16.
+    """
+    shape, dtype = _start(shape, dtype)
+    bound = math.sqrt(3.0) * _xavier_std(shape, gain, layout=layout)
+    return _sample_uniform(shape, dtype, out, seed, bound)
+
+
+@_register("glorot_normal", moments=lambda shape, *a, **k: (0.0, _xavier_std(shape, *a, **k)))
+def xavier_normal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+    """Glorot/Xavier normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        At least two dimensions.
+    gain : float
+        Non-negative scale.
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] X. Glorot and Y. Bengio, "Understanding the difficulty of training
+       deep feedforward neural networks", AISTATS 2010.
+    """
+    shape, dtype = _start(shape, dtype)
+    std = _xavier_std(shape, gain, layout=layout)
+    return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
+
+
+def _kaiming_std(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out"):
+    mode = choice("mode", mode, ("fan_in", "fan_out"))
+    gain = calculate_gain(nonlinearity, real("a", a))
+    fan = _fan(shape, layout, mode)
+    return gain / math.sqrt(fan) if fan else 0.0
+
+
+@_register("he_uniform", moments=lambda shape, *a, **k: (0.0, _kaiming_std(shape, *a, **k)))
+def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out",
+                    seed=None, dtype=np.float32, out=None):
+    """He/Kaiming uniform: U[-bound, bound], bound = sqrt(3) * gain / sqrt(fan).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        At least two dimensions.
+    a : float
+        Negative slope, used when ``nonlinearity='leaky_relu'``.
+    mode : {'fan_in', 'fan_out'}
+        ``'fan_in'`` keeps the forward variance, ``'fan_out'`` the backward one.
+    nonlinearity : str
+        Name for `calculate_gain` (default ``'relu'``, gain sqrt(2)).
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers:
+       surpassing human-level performance on ImageNet classification",
+       ICCV 2015.
+    """
+    shape, dtype = _start(shape, dtype)
+    bound = math.sqrt(3.0) * _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
+    return _sample_uniform(shape, dtype, out, seed, bound)
+
+
+@_register("he_normal", moments=lambda shape, *a, **k: (0.0, _kaiming_std(shape, *a, **k)))
+def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out",
+                   seed=None, dtype=np.float32, out=None):
+    """He/Kaiming normal: N(0, std^2), std = gain / sqrt(fan).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        At least two dimensions.
+    a : float
+        Negative slope, used when ``nonlinearity='leaky_relu'``.
+    mode : {'fan_in', 'fan_out'}
+    nonlinearity : str
+        Name for `calculate_gain` (default ``'relu'``).
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers",
+       ICCV 2015, eq. 10.
+    """
+    shape, dtype = _start(shape, dtype)
+    std = _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
+    return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
+
+
+_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
+# std of N(0, 1) truncated to [-2, 2]
+_TRUNC2_STD = 0.87962566103423978
+
+
+def _variance_scaling_moments(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", *, layout="in_out"):
+    scale = real("scale", scale, low=0.0, low_open=True)
+    mode = choice("mode", mode, _MODES)
+    choice("distribution", distribution, _DISTRIBUTIONS)
+    fan = _fan(shape, layout, mode)
+    return (0.0, math.sqrt(scale / fan) if fan else 0.0)
+
+
+@_register(moments=_variance_scaling_moments)
+def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", *,
+                     layout="in_out", seed=None, dtype=np.float32, out=None):
+    """Variance scale / fan, in the meaning of Keras and JAX.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        At least two dimensions.
+    scale : float
+        Positive variance multiplier.
+    mode : {'fan_in', 'fan_out', 'fan_avg', 'fan_geo_avg'}
+        fan_avg is (fan_in + fan_out) / 2, fan_geo_avg sqrt(fan_in * fan_out).
+    distribution : {'truncated_normal', 'normal', 'uniform'}
+        ``'truncated_normal'`` truncates at two of its own standard deviations
+        and divides by 0.8796..., the std of N(0, 1) on [-2, 2], so the final
+        variance is exactly scale / fan. ``'uniform'`` uses
+        bound = sqrt(3 * scale / fan).
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] Keras 3 ``keras.initializers.VarianceScaling`` and
+       ``jax.nn.initializers.variance_scaling``.
+    """
+    shape, dtype = _start(shape, dtype)
+    std = _variance_scaling_moments(shape, scale, mode, distribution, layout=layout)[1]
+    distribution = choice("distribution", distribution, _DISTRIBUTIONS)
+    if distribution == "uniform":
+        return _sample_uniform(shape, dtype, out, seed, math.sqrt(3.0) * std)
+    if distribution == "normal" or std == 0.0:
+        return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
+    wide = std / _TRUNC2_STD
+    return _draw(_random.trunc_normal, shape, dtype, out, seed, 0.0, wide, -2.0 * wide, 2.0 * wide)
+
+
+@_register(moments=lambda shape, *, layout="in_out": _variance_scaling_moments(shape, 1.0, "fan_in", "uniform", layout=layout))
+def lecun_uniform(shape, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+    """LeCun uniform: variance 1 / fan_in, U[-sqrt(3 / fan_in), sqrt(3 / fan_in)].
+
+    Parameters
+    ----------
+    shape : sequence of int
+        At least two dimensions.
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] Y. LeCun, L. Bottou, G. Orr and K.-R. Muller, "Efficient BackProp",
+       Neural Networks: Tricks of the Trade, 1998.
+    """
+    return variance_scaling(shape, 1.0, "fan_in", "uniform", layout=layout, seed=seed, dtype=dtype, out=out)
+
+
+@_register(moments=lambda shape, *, layout="in_out": _variance_scaling_moments(shape, 1.0, "fan_in", layout=layout))
+def lecun_normal(shape, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+    """LeCun normal: variance 1 / fan_in, truncated at two standard deviations
+    as in Keras and JAX. The initializer of self-normalizing (SELU) networks.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        At least two dimensions.
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] G. Klambauer, T. Unterthiner, A. Mayr and S. Hochreiter,
+       "Self-normalizing neural networks", NeurIPS 2017.
+    """
+    return variance_scaling(shape, 1.0, "fan_in", "truncated_normal", layout=layout, seed=seed, dtype=dtype, out=out)
+
+
+# ----------------------------------------------------------------------------
+# Orthogonal and structured.
+
+
+def _matrix_shape(shape, layout):
+    """The 2-D matrix an N-D weight is orthogonalized as."""
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal needs a shape with at least 2 dimensions, got {shape}")
+    if choice("layout", layout, LAYOUTS) == "in_out":
+        return math.prod(shape[:-1]), shape[-1]
+    return shape[0], math.prod(shape[1:])
+
+
+def _orthogonal_moments(shape, gain=1.0, *, layout="in_out"):
+    rows, cols = _matrix_shape(shape, layout)
+    gain = _gain(gain)
+    return (0.0, gain / math.sqrt(max(rows, cols)) if rows and cols else 0.0)
+
+
+@_register(moments=_orthogonal_moments)
+def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+    """A Haar-distributed (uniformly random) orthogonal matrix times gain.
+
+    The weight is read as a matrix: ``(prod(shape[:-1]), shape[-1])`` for
+    ``layout='in_out'`` (Keras), ``(shape[0], prod(shape[1:]))`` for
+    ``'out_in'`` (PyTorch). It has orthonormal rows if it is wide and
+    orthonormal columns if it is tall.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        At least two dimensions; each matrix side below 2**31.
+    gain : float
+        Non-negative scale.
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Notes
+    -----
+    Stewart's method: the reflectors that Householder QR would extract from a
+    Gaussian matrix are independent Gaussian vectors, so they are drawn
+    directly and LAPACK's ``orgqr`` multiplies them out; columns are then
+    signed by sign(R_jj) (Mezzadri 2007) for the exact Haar measure. The
+    orthogonality error is ~1e-6 in float32 and ~1e-15 in float64.
+
+    References
+    ----------
+    .. [1] A. M. Saxe, J. L. McClelland and S. Ganguli, "Exact solutions to the
+       nonlinear dynamics of learning in deep linear neural networks",
+       ICLR 2014.
+    .. [2] G. W. Stewart, "The efficient generation of random orthogonal
+       matrices with an application to condition estimators", SIAM J. Numer.
+       Anal. 17, 1980.
+    .. [3] F. Mezzadri, "How to generate random matrices from the classical
+       compact groups", Notices of the AMS 54, 2007.
+    """
+    shape, dtype = _start(shape, dtype)
+    rows, cols = _matrix_shape(shape, layout)
+    gain = _gain(gain)
+    if max(rows, cols) >= 2**31:
+        raise ValueError(f"orthogonal needs both matrix sides below 2**31 (LAPACK int), got {(rows, cols)}")
+    arr = output(shape, dtype, out)
+    key, position = stream_for(seed)
+    _orthogonal.haar(arr.reshape(rows, cols), key, position, gain)
+    return arr
+
+
+def _identity_moments(shape, gain=1.0):
+    if len(shape) != 2:
+        raise ValueError(f"identity needs a 2-D shape, got {shape}")
+    gain = _gain(gain)
+    size = math.prod(shape)
+    if size == 0:
+        return (0.0, 0.0)
+    fraction = min(shape) / size
+    return (gain * fraction, gain * math.sqrt(fraction * (1.0 - fraction)))
+
+
+@_register("eye", moments=_identity_moments)
+def identity(shape, gain=1.0, *, seed=None, dtype=np.float32, out=None):
+    """gain times the identity matrix (2-D only; rectangular allowed).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Exactly two dimensions.
+    gain : float
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize
+       recurrent networks of rectified linear units", arXiv:1504.00941, 2015.
+    """
+    shape, dtype = _start(shape, dtype)
+    _identity_moments(shape, gain)
+    gain = _gain(gain)
+    arr = _fill(shape, dtype, out, 0.0)
+    np.fill_diagonal(arr, gain)
+    return arr
+
+
+def _conv_parts(shape, layout, what):
+    """(in_channels, out_channels, kernel dims, index of the centre tap)."""
+    if not 3 <= len(shape) <= 5:
+        raise ValueError(f"{what} needs a 3-, 4- or 5-D convolution kernel shape, got {shape}")
+    if choice("layout", layout, LAYOUTS) == "in_out":
+        kernel, channels_in, channels_out = shape[:-2], shape[-2], shape[-1]
+    else:
+        channels_out, channels_in, kernel = shape[0], shape[1], shape[2:]
+    return channels_in, channels_out, kernel, tuple(k // 2 for k in kernel)
+
+
+def _dirac_moments(shape, groups=1, *, layout="in_out"):
+    channels_in, channels_out, kernel, _ = _conv_parts(shape, layout, "dirac")
+    groups = integer("groups", groups, low=1)
+    if channels_out % groups:
+        raise ValueError(f"groups={groups} must divide the {channels_out} output channels")
+    size = math.prod(shape)
+    if size == 0:
+        return (0.0, 0.0)
+    fraction = groups * min(channels_out // groups, channels_in) / size
+    return (fraction, math.sqrt(fraction * (1.0 - fraction)))
+
+
+@_register(moments=_dirac_moments)
+def dirac(shape, groups=1, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+    """Dirac delta kernel: a convolution that passes its input through.
+
+    In every group, input channel d feeds output channel d through a 1 at the
+    centre tap ``k // 2`` of each kernel dimension.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        A 3-, 4- or 5-D convolution kernel.
+    groups : int
+        Number of groups; must divide the output channels.
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] S. Zagoruyko and N. Komodakis, "DiracNets: training very deep neural
+       networks without skip-connections", arXiv:1706.00388, 2017.
+    """
+    shape, dtype = _start(shape, dtype)
+    _dirac_moments(shape, groups, layout=layout)
+    channels_in, channels_out, _, centre = _conv_parts(shape, layout, "dirac")
+    arr = _fill(shape, dtype, out, 0.0)
+    per_group = channels_out // groups
+    d = np.arange(min(per_group, channels_in))
+    outs = (np.arange(groups)[:, None] * per_group + d).ravel()
+    ins = np.tile(d, groups)
+    if layout.lower() == "in_out":
+        arr[centre + (ins, outs)] = 1
+    else:
+        arr[(outs, ins) + centre] = 1
+    return arr
+
+
+def _delta_orthogonal_moments(shape, gain=1.0, *, layout="in_out"):
+    channels_in, channels_out, kernel, _ = _conv_parts(shape, layout, "delta_orthogonal")
+    gain = _gain(gain)
+    if math.prod(shape) == 0:
+        return (0.0, 0.0)
+    return (0.0, gain / math.sqrt(max(channels_in, channels_out) * math.prod(kernel)))
+
+
+@_register(moments=_delta_orthogonal_moments)
+def delta_orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+    """Delta-orthogonal kernel: a Haar orthogonal matrix at the centre tap, zeros elsewhere.
+
+    With at least as many output as input channels the convolution is an
+    isometry at initialization, which lets very deep CNNs train
+    (dynamical isometry).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        A 3-, 4- or 5-D convolution kernel.
+    gain : float
+{layout}
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    References
+    ----------
+    .. [1] L. Xiao, Y. Bahri, J. Sohl-Dickstein, S. S. Schoenholz and
+       J. Pennington, "Dynamical isometry and a mean field theory of CNNs",
+       ICML 2018, Algorithm 2.
+    """
+    shape, dtype = _start(shape, dtype)
+    _delta_orthogonal_moments(shape, gain, layout=layout)
+    channels_in, channels_out, _, centre = _conv_parts(shape, layout, "delta_orthogonal")
+    arr = _fill(shape, dtype, out, 0.0)
+    if layout.lower() == "in_out":
+        arr[centre] = orthogonal((channels_in, channels_out), gain, seed=seed, dtype=dtype)
+    else:
+        arr[(slice(None), slice(None)) + centre] = orthogonal((channels_out, channels_in), gain, seed=seed, dtype=dtype)
+    return arr
+
+
+def _sparse_zeros(shape, sparsity, std):
+    if len(shape) != 2:
+        raise ValueError(f"sparse needs a 2-D shape, got {shape}")
+    sparsity = real("sparsity", sparsity, low=0.0)
+    if sparsity > 1.0:
+        raise ValueError(f"sparsity must be at most 1, got {sparsity}")
+    real("std", std, low=0.0)
+    return math.ceil(sparsity * shape[0])
+
+
+def _sparse_moments(shape, sparsity, std=0.01):
+    zeros_per_column = _sparse_zeros(shape, sparsity, std)
+    if shape[0] == 0:
+        return (0.0, 0.0)
+    return (0.0, std * math.sqrt((shape[0] - zeros_per_column) / shape[0]))
+
+
+@_register(moments=_sparse_moments)
+def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=np.float32, out=None):
+    """N(0, std^2) with ceil(sparsity * rows) zeros in every column.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Exactly two dimensions (rows, columns).
+    sparsity : float
+        Fraction of each column set to zero, in [0, 1].
+    std : float
+        Non-negative std of the non-zero entries.
+{common}
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Notes
+    -----
+    The zero rows of each column are a uniformly random subset, drawn from
+    the same seed by selection sampling (Knuth's Algorithm S).
+
+    References
+    ----------
+    .. [1] J. Martens, "Deep learning via Hessian-free optimization", ICML 2010.
+    """
+    shape, dtype = _start(shape, dtype)
+    zeros_per_column = _sparse_zeros(shape, sparsity, std)
+    std = _fits("std", real("std", std), dtype)
+    arr = output(shape, dtype, out)
+    key, position = stream_for(seed, 2)
+    _random.sparse(arr, key, position, zeros_per_column, std)
+    return arr
+
+
+# ----------------------------------------------------------------------------
+# Every initializer is also a Generator method, and aliases are module names.
+
+
+def _as_method(init):
+    signature = inspect.signature(init)
+    params = [p for name, p in signature.parameters.items() if name != "seed"]
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+
+    @functools.wraps(init)
+    def method(self, *args, **kwargs):
+        if "seed" in kwargs:
+            raise TypeError(f"Generator.{init.__name__}() draws from the Generator; it takes no seed")
+        return init(*args, seed=self, **kwargs)
+
+    method.__signature__ = signature.replace(parameters=[self_param] + params)
+    return method
+
+
+for _name, _init in _REGISTRY.items():
+    setattr(Generator, _name, _as_method(_init))
+for _alias, _name in _ALIASES.items():
+    setattr(Generator, _alias, getattr(Generator, _name))
+    globals()[_alias] = _REGISTRY[_name]
+
+__all__ += list(_REGISTRY) + list(_ALIASES)

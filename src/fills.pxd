@@ -1,0 +1,57 @@
+# Declarations of the C fill kernels (fills.h), shared by the extensions.
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+
+cdef extern from "fills.h" nogil:
+    ctypedef struct ic_stream:
+        uint32_t key[2]
+        uint64_t position
+
+    ctypedef struct ic_truncnorm:
+        int regime
+        double alpha, beta, lam, mean, std, base, scale, lo, hi
+
+    enum:
+        IC_TN_NORMAL
+        IC_TN_UNIFORM0
+        IC_TN_UNIFORM_TAIL
+        IC_TN_EXP_TAIL
+
+    void ic_philox4x32_10(const uint32_t *ctr, const uint32_t *key, uint32_t *out)
+    void ic_uniform_f32(float *out, int64_t n, int64_t offset, const ic_stream *s,
+                        double low, double high, int nthreads)
+    void ic_uniform_f64(double *out, int64_t n, int64_t offset, const ic_stream *s,
+                        double low, double high, int nthreads)
+    void ic_normal_f32(float *out, int64_t n, int64_t offset, const ic_stream *s,
+                       double mean, double std, int nthreads)
+    void ic_normal_f64(double *out, int64_t n, int64_t offset, const ic_stream *s,
+                       double mean, double std, int nthreads)
+    void ic_truncnorm_f32(float *out, int64_t n, const ic_stream *s,
+                          const ic_truncnorm *p, int nthreads)
+    void ic_truncnorm_f64(double *out, int64_t n, const ic_stream *s,
+                          const ic_truncnorm *p, int nthreads)
+    void ic_constant_f32(float *out, int64_t n, double value, int nthreads)
+    void ic_constant_f64(double *out, int64_t n, double value, int nthreads)
+    void ic_sparse_zeros_f32(float *out, int64_t rows, int64_t cols, int64_t nzeros,
+                             const ic_stream *s, int nthreads)
+    void ic_sparse_zeros_f64(double *out, int64_t rows, int64_t cols, int64_t nzeros,
+                             const ic_stream *s, int nthreads)
+    int ic_openmp_enabled()
+    int ic_max_threads()
+    void ic_set_num_threads(int n)
+
+
+# Below this many elements a fill runs on one thread: waking a team costs more.
+cdef enum:
+    PARALLEL_MIN_ELEMENTS = 65536
+
+
+cdef inline ic_stream make_stream(uint64_t key, uint64_t position) noexcept nogil:
+    cdef ic_stream s
+    s.key[0] = <uint32_t>(key & 0xffffffffu)
+    s.key[1] = <uint32_t>(key >> 32)
+    s.position = position
+    return s
+
+
+cdef inline int threads_for(int64_t n) noexcept nogil:
+    return 1 if n < PARALLEL_MIN_ELEMENTS else ic_max_threads()

@@ -1,0 +1,186 @@
+/* Per-dtype fill kernels; included by fills.c with REAL, UNIT, NUNIT, SUF and
+ * NEXTAFTER defined, after unit_SUF, u01_SUF, u01_open_SUF and box_muller_SUF.
+ *
+ * Value order: a block of PB counters yields NUNIT planes of PB values; plane k
+ * lane j comes from unit k of counter j. Planes keep every loop unit-stride. */
+#define FN(name) IC_CAT(name, SUF)
+#define VALS (PB * NUNIT)
+
+enum { FN(KIND_UNIFORM), FN(KIND_NORMAL) };
+
+IC_INLINE void FN(uniform_planes)(uint32_t w[4][PB], REAL *dst, REAL low, REAL span, REAL top)
+{
+    IC_UNROLL
+    for (int k = 0; k < NUNIT; k++)
+        for (int j = 0; j < PB; j++) {
+            REAL x = low + span * FN(u01)(FN(unit)(w, k, j));
+            dst[k * PB + j] = x > top ? top : x;   /* rounding must not reach high */
+        }
+}
+
+IC_INLINE void FN(normal_planes)(uint32_t w[4][PB], REAL *dst, REAL mean, REAL std)
+{
+    for (int j = 0; j < PB; j++)
+        for (int p = 0; p < NUNIT / 2; p++) {
+            REAL z0, z1;
+            FN(box_muller)(FN(unit)(w, 2 * p, j), FN(unit)(w, 2 * p + 1, j), &z0, &z1);
+            dst[2 * p * PB + j] = mean + std * z0;
+            dst[(2 * p + 1) * PB + j] = mean + std * z1;
+        }
+}
+
+/* Elements [g, g + n) of the stream into out. */
+IC_SIMD static void FN(indexed_chunk)(int kind, REAL *out, int64_t n, uint64_t g,
+                                      const ic_stream *s, REAL a, REAL b, REAL c)
+{
+    uint32_t w[4][PB];
+    REAL tmp[VALS];
+    while (n > 0) {
+        uint64_t block = g / VALS;
+        int64_t skip = (int64_t)(g % VALS);
+        int64_t take = VALS - skip < n ? VALS - skip : n;
+        REAL *dst = take == VALS ? out : tmp;
+        philox_block(s, block * PB, PB, w);
+        if (kind == FN(KIND_UNIFORM))
+            FN(uniform_planes)(w, dst, a, b, c);
+        else
+            FN(normal_planes)(w, dst, a, b);
+        if (dst == tmp)
+            memcpy(out, tmp + skip, (size_t)take * sizeof(REAL));
+        out += take;
+        g += (uint64_t)take;
+        n -= take;
+    }
+}
+
+static void FN(indexed_fill)(int kind, REAL *out, int64_t n, int64_t offset,
+                             const ic_stream *s, REAL a, REAL b, REAL c, int nthreads)
+{
+    int64_t nchunks = (n + IC_CHUNK - 1) / IC_CHUNK;
+    int64_t i;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && nchunks > 1)
+    for (i = 0; i < nchunks; i++) {
+        int64_t start = i * IC_CHUNK;
+        int64_t len = n - start < IC_CHUNK ? n - start : IC_CHUNK;
+        FN(indexed_chunk)(kind, out + start, len, (uint64_t)(offset + start), s, a, b, c);
+    }
+}
+
+void FN(ic_uniform)(REAL *out, int64_t n, int64_t offset, const ic_stream *s,
+                    double low, double high, int nthreads)
+{
+    REAL lo = (REAL)low, hi = (REAL)high;
+    FN(indexed_fill)(FN(KIND_UNIFORM), out, n, offset, s, lo, hi - lo, NEXTAFTER(hi, lo), nthreads);
+}
+
+void FN(ic_normal)(REAL *out, int64_t n, int64_t offset, const ic_stream *s,
+                   double mean, double std, int nthreads)
+{
+    FN(indexed_fill)(FN(KIND_NORMAL), out, n, offset, s, (REAL)mean, (REAL)std, 0, nthreads);
+}
+
+/* Truncated normal by exact rejection. Chunk i of IC_TRUNC_CHUNK outputs owns
+ * counters (i << 32) + d, so its values do not depend on the thread count. */
+IC_SIMD static void FN(trunc_chunk)(REAL *out, int64_t n, uint64_t chunk, const ic_stream *s,
+                                    const ic_truncnorm *p)
+{
+    uint32_t w[4][PB];
+    REAL cand[VALS];
+    unsigned char ok[VALS];
+    const REAL alpha = (REAL)p->alpha, beta = (REAL)p->beta, width = (REAL)(p->beta - p->alpha);
+    const REAL lam = (REAL)p->lam, inv_lam = (REAL)(1.0 / p->lam);
+    const REAL mean = (REAL)p->mean, std = (REAL)p->std;
+    const REAL base = (REAL)p->base, scale = (REAL)p->scale;
+    const REAL lo = (REAL)p->lo, hi = (REAL)p->hi;
+    uint64_t draw = 0;
+    int64_t filled = 0;
+    while (filled < n) {
+        int m;
+        philox_block(s, (chunk << 32) + draw, PB, w);
+        draw += PB;
+        if (p->regime == IC_TN_NORMAL) {
+            m = VALS;
+            FN(normal_planes)(w, cand, 0, 1);
+            for (int i = 0; i < m; i++) {
+                REAL z = cand[i];
+                ok[i] = z >= alpha && z <= beta;
+                cand[i] = mean + std * z;
+            }
+        } else {
+            /* One candidate per pair of units: the first proposes, the second
+             * gives an Exp(1) variate e, accepted when e >= -log(acceptance). */
+            m = VALS / 2;
+            IC_UNROLL
+            for (int q = 0; q < NUNIT / 2; q++)
+                for (int j = 0; j < PB; j++) {
+                    UNIT ua = FN(unit)(w, 2 * q, j), ub = FN(unit)(w, 2 * q + 1, j);
+                    REAL e = -FN(log)(FN(u01_open)(ub));
+                    REAL d, t;
+                    if (p->regime == IC_TN_EXP_TAIL) {
+                        d = -FN(log)(FN(u01_open)(ua)) * inv_lam;
+                        REAL z = alpha + d - lam;
+                        t = (REAL)0.5 * z * z;
+                    } else {
+                        d = width * FN(u01)(ua);
+                        REAL z = alpha + d;
+                        /* d (alpha + d/2) is z^2/2 - alpha^2/2 without cancellation */
+                        t = p->regime == IC_TN_UNIFORM0 ? (REAL)0.5 * z * z : d * (alpha + (REAL)0.5 * d);
+                    }
+                    ok[q * PB + j] = e >= t && d <= width;
+                    cand[q * PB + j] = base + scale * d;
+                }
+        }
+        for (int i = 0; i < m && filled < n; i++) {
+            REAL x = cand[i];
+            out[filled] = x < lo ? lo : (x > hi ? hi : x);
+            filled += ok[i];
+        }
+    }
+}
+
+void FN(ic_truncnorm)(REAL *out, int64_t n, const ic_stream *s, const ic_truncnorm *p, int nthreads)
+{
+    int64_t nchunks = (n + IC_TRUNC_CHUNK - 1) / IC_TRUNC_CHUNK;
+    int64_t i;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && nchunks > 1)
+    for (i = 0; i < nchunks; i++) {
+        int64_t start = i * IC_TRUNC_CHUNK;
+        int64_t len = n - start < IC_TRUNC_CHUNK ? n - start : IC_TRUNC_CHUNK;
+        FN(trunc_chunk)(out + start, len, (uint64_t)i, s, p);
+    }
+}
+
+void FN(ic_constant)(REAL *out, int64_t n, double value, int nthreads)
+{
+    const REAL v = (REAL)value;
+    int64_t i;
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && n > IC_CHUNK)
+    for (i = 0; i < n; i++)
+        out[i] = v;
+}
+
+void FN(ic_sparse_zeros)(REAL *out, int64_t rows, int64_t cols, int64_t nzeros,
+                         const ic_stream *s, int nthreads)
+{
+    int64_t col;
+    /* Selection sampling (Knuth, TAOCP vol. 2, Algorithm S): row r is chosen
+     * with probability need / (rows - r); column col owns counters col << 32. */
+#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && cols > 1)
+    for (col = 0; col < cols; col++) {
+        uint32_t w[4][PB];
+        int64_t need = nzeros;
+        for (int64_t r = 0; r < rows && need > 0; r++) {
+            int lane = (int)(r % (2 * PB));
+            if (lane == 0)
+                philox_block(s, ((uint64_t)col << 32) + (uint64_t)(r / 2), PB, w);
+            uint64_t x = ((uint64_t)w[2 * (lane / PB)][lane % PB] << 32) | w[2 * (lane / PB) + 1][lane % PB];
+            if ((double)(rows - r) * u01_f64(x) < (double)need) {
+                out[r * cols + col] = 0;
+                need--;
+            }
+        }
+    }
+}
+
+#undef FN
+#undef VALS
