@@ -43,6 +43,19 @@ def philox4x32_10(counter, key):
     return (o[0], o[1], o[2], o[3])
 
 
+PHILOX_PATHS = ("portable", "avx2", "avx512")
+
+
+def philox_block_words(uint64_t key, uint64_t position, uint64_t first, str path):
+    """The 4 x PHILOX_BLOCK words of counters first.. on one SIMD path, as a
+    list of 4 lists, or None if this CPU lacks the path (for tests)."""
+    cdef ic_stream s = make_stream(key, position)
+    cdef uint32_t w[4][PHILOX_BLOCK]
+    if ic_philox_block_path(PHILOX_PATHS.index(path), &s, first, w) != 0:
+        return None
+    return [[w[k][j] for j in range(PHILOX_BLOCK)] for k in range(4)]
+
+
 def uniform(floating[::1] out, uint64_t key, uint64_t position, double low, double high):
     cdef ic_stream s = make_stream(key, position)
     cdef int64_t n = out.shape[0]

@@ -11,6 +11,12 @@ cdef extern from "fills.h" nogil:
         double alpha, beta, lam, mean, std, base, scale, lo, hi
 
     enum:
+        PHILOX_BLOCK
+
+    int ic_philox_block_path(int path, const ic_stream *s, uint64_t first,
+                             uint32_t (*w)[PHILOX_BLOCK])
+
+    enum:
         IC_TN_NORMAL
         IC_TN_UNIFORM0
         IC_TN_UNIFORM_TAIL

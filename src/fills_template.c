@@ -40,7 +40,7 @@ IC_SIMD static void FN(indexed_chunk)(int kind, REAL *out, int64_t n, uint64_t g
         int64_t skip = (int64_t)(g % VALS);
         int64_t take = VALS - skip < n ? VALS - skip : n;
         REAL *dst = take == VALS ? out : tmp;
-        philox_block(s, block * PB, PB, w);
+        ic_philox_block(s, block * PB, w);
         if (kind == FN(KIND_UNIFORM))
             FN(uniform_planes)(w, dst, a, b, c);
         else
@@ -96,15 +96,15 @@ IC_SIMD static void FN(trunc_chunk)(REAL *out, int64_t n, uint64_t chunk, const 
     int64_t filled = 0;
     while (filled < n) {
         int m;
-        philox_block(s, (chunk << 32) + draw, PB, w);
+        ic_philox_block(s, (chunk << 32) + draw, w);
         draw += PB;
         if (p->regime == IC_TN_NORMAL) {
             m = VALS;
             FN(normal_planes)(w, cand, 0, 1);
             for (int i = 0; i < m; i++) {
-                REAL z = cand[i];
-                ok[i] = z >= alpha && z <= beta;
-                cand[i] = mean + std * z;
+                REAL z = cand[i], x = mean + std * z;
+                ok[i] = (z >= alpha) & (z <= beta);
+                cand[i] = x < lo ? lo : (x > hi ? hi : x);
             }
         } else {
             /* One candidate per pair of units: the first proposes, the second
@@ -126,14 +126,23 @@ IC_SIMD static void FN(trunc_chunk)(REAL *out, int64_t n, uint64_t chunk, const 
                         /* d (alpha + d/2) is z^2/2 - alpha^2/2 without cancellation */
                         t = p->regime == IC_TN_UNIFORM0 ? (REAL)0.5 * z * z : d * (alpha + (REAL)0.5 * d);
                     }
-                    ok[q * PB + j] = e >= t && d <= width;
-                    cand[q * PB + j] = base + scale * d;
+                    REAL x = base + scale * d;
+                    ok[q * PB + j] = (e >= t) & (d <= width);
+                    cand[q * PB + j] = x < lo ? lo : (x > hi ? hi : x);
                 }
         }
-        for (int i = 0; i < m && filled < n; i++) {
-            REAL x = cand[i];
-            out[filled] = x < lo ? lo : (x > hi ? hi : x);
-            filled += ok[i];
+        /* Values were clamped to the bounds rounded inward, since rounding
+         * in mean + std * z can step just outside [a, b]. */
+        if (n - filled >= m) {
+            for (int i = 0; i < m; i++) {
+                out[filled] = cand[i];
+                filled += ok[i];
+            }
+        } else {
+            for (int i = 0; i < m && filled < n; i++) {
+                out[filled] = cand[i];
+                filled += ok[i];
+            }
         }
     }
 }
@@ -172,7 +181,7 @@ void FN(ic_sparse_zeros)(REAL *out, int64_t rows, int64_t cols, int64_t nzeros,
         for (int64_t r = 0; r < rows && need > 0; r++) {
             int lane = (int)(r % (2 * PB));
             if (lane == 0)
-                philox_block(s, ((uint64_t)col << 32) + (uint64_t)(r / 2), PB, w);
+                ic_philox_block(s, ((uint64_t)col << 32) + (uint64_t)(r / 2), w);
             uint64_t x = ((uint64_t)w[2 * (lane / PB)][lane % PB] << 32) | w[2 * (lane / PB) + 1][lane % PB];
             if ((double)(rows - r) * u01_f64(x) < (double)need) {
                 out[r * cols + col] = 0;

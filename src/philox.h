@@ -64,4 +64,11 @@ IC_INLINE void philox_block(const ic_stream *s, uint64_t first, int count,
     }
 }
 
+/* Full blocks (PHILOX_BLOCK counters from `first`) on the fastest SIMD path
+ * this CPU has; identical words on every path. */
+enum { IC_PHILOX_PORTABLE = 0, IC_PHILOX_AVX2 = 1, IC_PHILOX_AVX512 = 2 };
+void ic_philox_block(const ic_stream *s, uint64_t first, uint32_t w[4][PHILOX_BLOCK]);
+/* The same on a chosen path; -1 if this CPU or build lacks it. */
+int ic_philox_block_path(int path, const ic_stream *s, uint64_t first, uint32_t w[4][PHILOX_BLOCK]);
+
 #endif
