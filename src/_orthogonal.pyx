@@ -3,7 +3,7 @@
 Stewart (1980): the Householder reflectors that QR would extract from a
 Gaussian matrix are themselves independent, isotropic Gaussian vectors of
 decreasing length. So the reflectors are built straight from fresh Gaussians
-and LAPACK's orgqr forms their product; no factorization is needed. Multiplying
+and a blocked Householder product forms the matrix; no factorization is needed. Multiplying
 column j by sign(R_jj) makes the result exactly Haar (Mezzadri 2007).
 """
 from libc.math cimport copysign, sqrt
@@ -11,9 +11,13 @@ from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 from cython cimport floating
 from cython.parallel cimport prange
-from scipy.linalg.cython_lapack cimport dorgqr, sorgqr
+from scipy.linalg.cython_blas cimport dgemm, dtrmm, sgemm, strmm
 
 from fills cimport *
+
+# Reflectors per block of the backward accumulation: wide enough that the
+# trailing-update GEMMs run near BLAS peak.
+cdef int BLOCK = 128
 
 
 cdef void _reflectors(floating *q, int64_t m, int64_t k, floating *tau, floating *sign) noexcept nogil:
@@ -40,24 +44,80 @@ cdef void _reflectors(floating *q, int64_t m, int64_t k, floating *tau, floating
             sign[j] = 1 if beta > 0 else -1
 
 
-cdef int _orgqr(floating *q, int m, int k, floating *tau) noexcept nogil:
-    cdef int lwork = -1, info = 0
-    cdef floating query
-    cdef floating *work
+cdef void _gemm(char *ta, char *tb, int m, int n, int k, floating alpha, floating *a, int lda,
+                floating *b, int ldb, floating beta, floating *c, int ldc) noexcept nogil:
     if floating is float:
-        sorgqr(&m, &k, &k, q, &m, tau, &query, &lwork, &info)
+        sgemm(ta, tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc)
     else:
-        dorgqr(&m, &k, &k, q, &m, tau, &query, &lwork, &info)
-    lwork = <int>query
-    work = <floating *>malloc(lwork * sizeof(floating))
-    if work == NULL:
+        dgemm(ta, tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc)
+
+
+cdef void _trmm_upper(int m, int n, floating *t, int ldt, floating *b, int ldb) noexcept nogil:
+    """b := t @ b for upper-triangular t."""
+    cdef floating one = 1
+    if floating is float:
+        strmm(b"L", b"U", b"N", b"N", &m, &n, &one, t, &ldt, b, &ldb)
+    else:
+        dtrmm(b"L", b"U", b"N", b"N", &m, &n, &one, t, &ldt, b, &ldb)
+
+
+cdef int _householder_product(floating *q, int m, int k, floating *tau) noexcept nogil:
+    """Overwrite the reflectors in q (m x k, column-major) with their product
+    H_0 H_1 ... H_{k-1}, accumulated backwards in blocks of BLOCK reflectors:
+    each block is I - V T V^T (compact WY, Schreiber & Van Loan 1989), applied
+    with two GEMMs and a TRMM. LAPACK's orgqr does the same with blocks of 32,
+    where the GEMMs are too thin to run at full speed."""
+    cdef int nb = BLOCK if k > BLOCK else k
+    cdef int s, b, rows, trailing, i, j, c
+    cdef floating *v = <floating *>malloc(<size_t>m * nb * sizeof(floating))
+    cdef floating *w = <floating *>malloc(<size_t>nb * k * sizeof(floating))
+    cdef floating *t = <floating *>malloc(<size_t>nb * nb * sizeof(floating))
+    cdef floating *gram = <floating *>malloc(<size_t>nb * nb * sizeof(floating))
+    cdef double acc
+    if v == NULL or w == NULL or t == NULL or gram == NULL:
+        free(v); free(w); free(t); free(gram)
         return -1
-    if floating is float:
-        sorgqr(&m, &k, &k, q, &m, tau, work, &lwork, &info)
-    else:
-        dorgqr(&m, &k, &k, q, &m, tau, work, &lwork, &info)
-    free(work)
-    return info
+    s = ((k - 1) // nb) * nb
+    while s >= 0:
+        b = min(nb, k - s)
+        rows = m - s
+        trailing = k - s - b
+        # V: the block's reflectors with explicit unit diagonal and zeros above
+        for j in range(b):
+            for i in range(rows):
+                v[i + j * rows] = 0 if i < j else (1 if i == j else q[(s + i) + (s + j) * m])
+        # T: upper triangular with T[i, i] = tau_i and
+        # T[:i, i] = -tau_i T[:i, :i] (V^T v_i)   (LAPACK's larft, forward)
+        _gemm(b"T", b"N", b, b, rows, 1, v, rows, v, rows, 0, gram, b)
+        for i in range(b):
+            for j in range(b):
+                t[j + i * b] = 0
+            t[i + i * b] = tau[s + i]
+            for j in range(i):
+                acc = 0
+                for c in range(j, i):
+                    acc = acc + <double>t[j + c * b] * gram[c + i * b]
+                t[j + i * b] = <floating>(-tau[s + i] * acc)
+        if trailing > 0:
+            # rows of this block in the later columns start from the identity's zeros
+            for j in range(s + b, k):
+                for i in range(s, s + b):
+                    q[i + j * m] = 0
+            # C := C - V (T (V^T C)) on C = q[s:, s+b:]
+            _gemm(b"T", b"N", b, trailing, rows, 1, v, rows, q + s + (s + b) * m, m, 0, w, b)
+            _trmm_upper(b, trailing, t, b, w, b)
+            _gemm(b"N", b"N", rows, trailing, b, -1, v, rows, w, b, 1, q + s + (s + b) * m, m)
+        # own columns: I - V T L^T, with L the unit lower triangle at the top of V
+        for j in range(b):
+            for i in range(b):
+                w[i + j * b] = v[j + i * rows]
+        _trmm_upper(b, b, t, b, w, b)
+        _gemm(b"N", b"N", rows, b, b, -1, v, rows, w, b, 0, q + s + s * m, m)
+        for j in range(b):
+            q[(s + j) + (s + j) * m] += 1
+        s -= nb
+    free(v); free(w); free(t); free(gram)
+    return 0
 
 
 def haar(floating[:, ::1] out, uint64_t key, uint64_t position, double gain):
@@ -89,7 +149,7 @@ def haar(floating[:, ::1] out, uint64_t key, uint64_t position, double gain):
         else:
             ic_normal_f64(q, m * k, 0, &s, 0.0, 1.0, threads_for(m * k))
         _reflectors(q, m, k, tau, sign)
-        info = _orgqr(q, <int>m, <int>k, tau)
+        info = _householder_product(q, <int>m, <int>k, tau)
         if info == 0:
             if transpose:
                 for i in prange(m, schedule='static', num_threads=threads_for(m * k)):
@@ -104,5 +164,4 @@ def haar(floating[:, ::1] out, uint64_t key, uint64_t position, double gain):
         free(q)
     free(tau)
     if info != 0:
-        raise MemoryError("orgqr could not allocate its workspace") if info == -1 else RuntimeError(
-            f"LAPACK orgqr failed with info={info}")
+        raise MemoryError("no memory for the Householder product's workspace")
