@@ -124,8 +124,6 @@ def trunc_normal(floating[::1] out, uint64_t key, uint64_t position,
     cdef int nt = threads_for(n)
     cdef ic_truncnorm p = _truncnorm_plan(mean, std, a, b)
     cdef float lo32, hi32
-    if n == 0:
-        return
     # clamp to the bounds rounded inward, so rounding never leaves [a, b]
     if floating is float:
         lo32, hi32 = <float>a, <float>b
@@ -133,9 +131,13 @@ def trunc_normal(floating[::1] out, uint64_t key, uint64_t position,
             lo32 = nextafterf(lo32, INFINITY)
         if hi32 > b:
             hi32 = nextafterf(hi32, -INFINITY)
+        if lo32 > hi32:
+            raise ValueError(f"no float32 value lies in [a, b] = [{a!r}, {b!r}]; use dtype=float64")
         p.lo, p.hi = lo32, hi32
     else:
         p.lo, p.hi = a, b
+    if n == 0:
+        return
     with nogil:
         if floating is float:
             ic_truncnorm_f32(&out[0], n, &s, &p, nt)
