@@ -296,11 +296,23 @@ def _trunc_checked(mean, std, a, b):
 
 
 def _trunc_normal_moments(shape, mean=0.0, std=1.0, a=-2.0, b=2.0):
-    from scipy.stats import truncnorm
+    """Adaptive quadrature of the density relative to its peak: stable for
+    narrow and far-tail intervals, where the closed form cancels."""
+    from scipy.integrate import quad
 
     mean, std, a, b = _trunc_checked(mean, std, a, b)
-    m, v = truncnorm.stats((a - mean) / std, (b - mean) / std, loc=mean, scale=std, moments="mv")
-    return (float(m), float(math.sqrt(v)))
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    peak = min(max(0.0, alpha), beta)
+
+    def moment(f, epsabs=0.0):
+        return quad(lambda z: f(z) * math.exp(-(z - peak) * (z + peak) / 2.0), alpha, beta,
+                    epsabs=epsabs, epsrel=1e-11, limit=200)[0]
+
+    mass = moment(lambda z: 1.0)
+    # the signed moment may be ~0 (symmetric intervals): bound its absolute error
+    shift = moment(lambda z: z - peak, 1e-13 * mass * min(1.0, beta - alpha)) / mass
+    variance = moment(lambda z: (z - peak - shift) ** 2) / mass
+    return (mean + std * (peak + shift), std * math.sqrt(variance))
 
 
 @_register(moments=_trunc_normal_moments)

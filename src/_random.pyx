@@ -89,6 +89,7 @@ cdef ic_truncnorm _truncnorm_plan(double mean, double std, double a, double b) n
     p.mean = mean
     p.std = std
     p.lam = 1.0
+    p.lo = p.hi = 0.0   # set by the caller for its dtype
     if alpha <= 0.0 <= beta:
         p.alpha, p.beta, p.base, p.scale = alpha, beta, a, std
         # uniform acceptance P*sqrt(2 pi)/(beta - alpha) beats the normal's P
