@@ -93,13 +93,20 @@ def _parser():
     )
     sub = parser.add_subparsers(dest="command")
     report = sub.add_parser("report", help="theoretical vs sampled moments of common initializers (default)")
-    for p in (parser, report):
-        p.add_argument("--shape", type=_shape, default=(512, 256), help="weight shape, e.g. 512,256 (default)")
-        p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-        p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    # Options may come before or after 'report'; the subcommand's copies have
+    # no defaults so they never overwrite a value given before it.
+    for p, defaults in ((parser, True), (report, False)):
+        def default(value):
+            return value if defaults else argparse.SUPPRESS
+
+        p.add_argument("--shape", type=_shape, default=default((512, 256)), help="weight shape, e.g. 512,256 (default)")
+        p.add_argument("--seed", type=int, default=default(0), help="base seed (default 0)")
+        p.add_argument("--dtype", choices=("float32", "float64"), default=default("float32"))
         group = p.add_mutually_exclusive_group()
-        group.add_argument("--json", dest="format", action="store_const", const="json", help="JSON output")
-        group.add_argument("--csv", dest="format", action="store_const", const="csv", help="CSV output")
+        group.add_argument("--json", dest="format", action="store_const", const="json", default=default(None),
+                           help="JSON output")
+        group.add_argument("--csv", dest="format", action="store_const", const="csv", default=default(None),
+                           help="CSV output")
     return parser
 
 

@@ -17,7 +17,7 @@ def _seed_sequence(seed):
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
         raise TypeError(
             "seed must be None, a non-negative int, a numpy.random.SeedSequence or an "
-            f"initcore.Generator, got {type(seed).__name__}"
+            f"initcore.Generator, got {seed!r} ({type(seed).__name__})"
         )
     if seed < 0:
         raise ValueError(f"seed must be non-negative, got {seed}")

@@ -102,7 +102,7 @@ def _start(shape, dtype):
 
 
 def _fits(name, value, dtype):
-    if abs(value) > np.finfo(dtype).max:
+    if abs(value) > float(np.finfo(dtype).max):
         raise ValueError(f"{name}={value} overflows {dtype.name}")
     return value
 
@@ -760,6 +760,8 @@ def dirac(shape, groups=1, *, layout="in_out", seed=None, dtype=np.float32, out=
     _dirac_moments(shape, groups, layout=layout)
     channels_in, channels_out, _, centre = _conv_parts(shape, layout, "dirac")
     arr = _fill(shape, dtype, out, 0.0)
+    if not _nonempty(shape):
+        return arr
     per_group = channels_out // groups
     d = np.arange(min(per_group, channels_in))
     outs = (np.arange(groups)[:, None] * per_group + d).ravel()
@@ -809,6 +811,8 @@ def delta_orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.fl
     _delta_orthogonal_moments(shape, gain, layout=layout)
     channels_in, channels_out, _, centre = _conv_parts(shape, layout, "delta_orthogonal")
     arr = _fill(shape, dtype, out, 0.0)
+    if not _nonempty(shape):
+        return arr
     if layout.lower() == "in_out":
         arr[centre] = orthogonal((channels_in, channels_out), gain, seed=seed, dtype=dtype)
     else:

@@ -59,7 +59,7 @@ def output(shape, dtype, out):
     if out.shape != shape:
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
     if out.dtype != dtype:
-        raise TypeError(f"out has dtype {out.dtype.name}, expected {dtype.name}")
+        raise TypeError(f"out has dtype {out.dtype.name} ({out.dtype.str}), expected {dtype.name} ({dtype.str})")
     if not out.flags.c_contiguous:
         raise ValueError("out must be C-contiguous")
     if not out.flags.writeable:

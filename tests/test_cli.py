@@ -1,0 +1,167 @@
+"""The ``initcore`` command line, run in a subprocess from a temporary
+directory (so the source tree is never on sys.path)."""
+import csv
+import io
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scipy import stats
+
+LABELS = [
+    "zeros", "constant 0.5", "normal std=0.01", "normal std=1", "xavier_uniform",
+    "xavier_normal tanh", "kaiming_normal", "lecun_normal", "trunc_normal", "orthogonal",
+]
+COLUMNS = ["initializer", "shape", "fan_in", "fan_out", "theory_mean", "theory_std", "sample_mean", "sample_std"]
+
+
+def _command():
+    """The installed console script of this interpreter, else ``python -m initcore``."""
+    script = Path(sys.executable).parent / "initcore"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("initcore")
+    return [found] if found else [sys.executable, "-m", "initcore"]
+
+
+def _run(tmp_path, *args):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(_command() + list(args), cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def _theory_std(label, shape, fan_in, fan_out):
+    """Independent theoretical std of each report row (published formulas)."""
+    return {
+        "zeros": 0.0,
+        "constant 0.5": 0.0,
+        "normal std=0.01": 0.01,
+        "normal std=1": 1.0,
+        "xavier_uniform": math.sqrt(2.0 / (fan_in + fan_out)),
+        "xavier_normal tanh": 5.0 / 3.0 * math.sqrt(2.0 / (fan_in + fan_out)),
+        "kaiming_normal": math.sqrt(2.0) / math.sqrt(fan_in),
+        "lecun_normal": 1.0 / math.sqrt(fan_in),
+        "trunc_normal": 0.02 * stats.truncnorm(-2, 2).std(),
+        # read as a (prod(shape[:-1]), shape[-1]) matrix; E[x^2] = 1 / max side
+        "orthogonal": 1.0 / math.sqrt(max(math.prod(shape[:-1]), shape[-1])),
+    }[label]
+
+
+def _check_rows(rows, shape):
+    """Every row present, fans right, theory right, samples near theory.
+
+    Tolerance: an array of n elements estimates a std sigma with relative
+    standard error sqrt((kappa - 1) / (4 n)), kappa the kurtosis; kappa <= 3
+    for every distribution in the report (normal 3, uniform 1.8, truncated
+    normal < 3, orthogonal ~3), so the relative SE is at most 1 / sqrt(2 n).
+    The bound 6 / sqrt(2 n) is six standard errors; for 512x256 (n = 131072)
+    that is 1.2%. The sample mean is within 6 sigma / sqrt(n) of 0.
+    """
+    fan_in = shape[-2] * math.prod(shape[:-2])
+    fan_out = shape[-1] * math.prod(shape[:-2])
+    n = math.prod(shape)
+    assert [row["initializer"] for row in rows] == LABELS
+    for row in rows:
+        label = row["initializer"]
+        assert row["shape"] == "x".join(map(str, shape))
+        assert int(row["fan_in"]) == fan_in and int(row["fan_out"]) == fan_out
+        theory = _theory_std(label, shape, fan_in, fan_out)
+        assert float(row["theory_std"]) == pytest.approx(theory, rel=1e-9, abs=1e-15), label
+        assert float(row["theory_mean"]) == (0.5 if label == "constant 0.5" else 0.0)
+        sample_std, sample_mean = float(row["sample_std"]), float(row["sample_mean"])
+        if theory == 0.0:
+            assert sample_std == 0.0, label
+            assert sample_mean == float(row["theory_mean"]), label
+        else:
+            assert abs(sample_std / theory - 1) < 6 / math.sqrt(2 * n), (label, sample_std, theory)
+            assert abs(sample_mean) < 6 * theory / math.sqrt(n), (label, sample_mean)
+
+
+def test_default_table(tmp_path):
+    result = _run(tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "512x256" in text and "Traceback" not in result.stderr
+    lines = text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:1] == ["initializer"])
+    assert lines[header].split() == COLUMNS
+    assert set(lines[header + 1].replace(" ", "")) == {"-"}
+    body = lines[header + 2:]
+    for label in LABELS:
+        row = next((line for line in body if line.startswith(label + " ")), None)
+        assert row is not None, f"no table row for {label!r}"
+        cells = row[len(label):].split()
+        assert len(cells) == len(COLUMNS) - 1
+        assert cells[0] == "512x256" and int(cells[1]) == 512 and int(cells[2]) == 256
+        for cell in cells[3:]:
+            assert math.isfinite(float(cell))
+    assert len([line for line in body if line.strip()]) == len(LABELS)
+
+
+@pytest.mark.parametrize("extra, shape", [([], (512, 256)), (["--dtype", "float64", "--seed", "7"], (512, 256)),
+                                          (["--shape", "3,3,32,64"], (3, 3, 32, 64))])
+def test_json(tmp_path, extra, shape):
+    result = _run(tmp_path, "--json", *extra)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert all(list(row) == COLUMNS for row in rows)
+    _check_rows(rows, shape)
+
+
+def test_csv(tmp_path):
+    result = _run(tmp_path, "--csv", "--shape", "300,200")
+    assert result.returncode == 0, result.stderr
+    reader = csv.DictReader(io.StringIO(result.stdout))
+    assert reader.fieldnames == COLUMNS
+    _check_rows(list(reader), (300, 200))
+
+
+def test_report_subcommand(tmp_path):
+    result = _run(tmp_path, "report", "--json", "--shape", "64,32")
+    assert result.returncode == 0, result.stderr
+    _check_rows(json.loads(result.stdout), (64, 32))
+
+
+def test_options_before_the_subcommand_are_honoured(tmp_path):
+    """``initcore --shape 64,32 --json report`` must use the shape and the
+    format given before the subcommand, not silently fall back to defaults."""
+    result = _run(tmp_path, "--shape", "64,32", "--json", "report")
+    assert result.returncode == 0, result.stderr
+    try:
+        rows = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"--json before 'report' ignored; got:\n{result.stdout[:300]}")
+    assert rows[0]["shape"] == "64x32", f"--shape before 'report' ignored: {rows[0]['shape']}"
+
+
+def test_same_seed_same_report(tmp_path):
+    first = _run(tmp_path, "--json", "--seed", "3")
+    second = _run(tmp_path, "--json", "--seed", "3")
+    other = _run(tmp_path, "--json", "--seed", "4")
+    assert first.stdout == second.stdout
+    assert first.stdout != other.stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--shape", "3"], "'3'"),
+    (["--shape", "a,b"], "'a,b'"),
+    (["--shape", "0,5"], "'0,5'"),
+    (["--seed", "-1"], "-1"),
+    (["--seed", "x"], "'x'"),
+    (["--dtype", "float16"], "float16"),
+])
+def test_bad_arguments(tmp_path, args, needle):
+    """Exit status non-zero, exactly one 'initcore: error:' line naming the bad
+    value, no traceback (argparse may print its usage lines first)."""
+    result = _run(tmp_path, *args)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1, result.stderr
+    assert errors[0].startswith("initcore: error:") and needle in errors[0], errors[0]
+    assert result.stdout == ""
