@@ -10,6 +10,8 @@ from cython cimport floating
 from fills cimport *
 
 TRUNC_CHUNK = 4096
+# kernels on fewer elements run on one thread
+PARALLEL_MIN = PARALLEL_MIN_ELEMENTS
 
 cdef double SQRT_2PI = 2.5066282746310002
 cdef double SQRT_E = 1.6487212707001282

@@ -46,9 +46,11 @@ cdef extern from "fills.h" nogil:
     void ic_set_num_threads(int n)
 
 
-# Below this many elements a fill runs on one thread: waking a team costs more.
+# Below this many elements (~1 MiB of float32) a kernel runs on one thread: a
+# team costs more than it saves, and on a busy machine its barrier can wait
+# milliseconds for a descheduled thread.
 cdef enum:
-    PARALLEL_MIN_ELEMENTS = 65536
+    PARALLEL_MIN_ELEMENTS = 262144
 
 
 cdef inline ic_stream make_stream(uint64_t key, uint64_t position) noexcept nogil:

@@ -42,10 +42,11 @@ static void philox_avx512(const ic_stream *s, uint64_t first, uint32_t w[4][PHIL
         for (int g = 0; g < AVX512_GROUPS; g++) {
             __m512i p0e = _mm512_mul_epu32(x0[g], m0), p0o = _mm512_mul_epu32(_mm512_srli_epi64(x0[g], 32), m0);
             __m512i p1e = _mm512_mul_epu32(x2[g], m1), p1o = _mm512_mul_epu32(_mm512_srli_epi64(x2[g], 32), m1);
-            __m512i hi0 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(p0e, 32), p0o);
-            __m512i lo0 = _mm512_mask_blend_epi32(0xAAAA, p0e, _mm512_slli_epi64(p0o, 32));
-            __m512i hi1 = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(p1e, 32), p1o);
-            __m512i lo1 = _mm512_mask_blend_epi32(0xAAAA, p1e, _mm512_slli_epi64(p1o, 32));
+            /* a masked swap of 32-bit halves both moves and merges */
+            __m512i hi0 = _mm512_mask_shuffle_epi32(p0o, 0x5555, p0e, _MM_PERM_CDAB);
+            __m512i lo0 = _mm512_mask_shuffle_epi32(p0e, 0xAAAA, p0o, _MM_PERM_CDAB);
+            __m512i hi1 = _mm512_mask_shuffle_epi32(p1o, 0x5555, p1e, _MM_PERM_CDAB);
+            __m512i lo1 = _mm512_mask_shuffle_epi32(p1e, 0xAAAA, p1o, _MM_PERM_CDAB);
             x0[g] = _mm512_ternarylogic_epi32(hi1, x1[g], vka, 0x96);   /* three-way xor */
             x2[g] = _mm512_ternarylogic_epi32(hi0, x3[g], vkb, 0x96);
             x1[g] = lo1;

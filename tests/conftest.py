@@ -45,10 +45,11 @@ ALLOWED_NDIMS = {
     "dirac": (3, 4, 5),
     "delta_orthogonal": (3, 4, 5),
 }
-# A shape per initializer with more than 65536 elements (so kernels go
-# parallel) whose size is not a multiple of any chunk size (32768, 4096, 256).
-BIG_SHAPES = {name: (263, 257) for name in ALLOWED_NDIMS}
-BIG_SHAPES.update({"dirac": (3, 3, 97, 89), "delta_orthogonal": (3, 3, 97, 89)})
+# A shape per initializer with more than _random.PARALLEL_MIN elements (so
+# kernels go parallel) whose size is not a multiple of any chunk size
+# (32768, 4096, 256).
+BIG_SHAPES = {name: (523, 521) for name in ALLOWED_NDIMS}
+BIG_SHAPES.update({"dirac": (3, 3, 181, 179), "delta_orthogonal": (3, 3, 181, 179)})
 
 
 def _ks(sample, cdf, what="", args=()):

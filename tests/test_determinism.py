@@ -22,13 +22,13 @@ def _same_bits(a, b):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", NAMES)
 def test_same_seed_same_bits_for_1_and_2_threads(name, dtype, threads, init_info):
-    """Each initializer at > 65536 elements (not a multiple of the 32768,
+    """Each initializer at > _random.PARALLEL_MIN elements (not a multiple of the 32768,
     4096 or 256 element chunks): 1 thread, 2 threads and 1 thread again give
     identical bits, from an int seed and from a Generator part-way through its
     stream."""
     shape = init_info.big_shapes[name]
     params = init_info.required.get(name, {})
-    assert math.prod(shape) > 65536 and math.prod(shape) % 256
+    assert math.prod(shape) > initcore._random.PARALLEL_MIN and math.prod(shape) % 256
     results = []
     for n in (1, 2, 1):
         threads(n)
