@@ -10,10 +10,13 @@ from libc.math cimport copysign, sqrt
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 from cython cimport floating
-from cython.parallel cimport prange
 from scipy.linalg.cython_blas cimport dgemm, dtrmm, sgemm, strmm
 
 from fills cimport *
+
+# The O(n^2) steps (Gaussians, reflectors, signs) run on one thread: they are
+# small next to the O(n^3) product, and an OpenMP team still spinning after
+# them would starve the BLAS threads that follow.
 
 # Reflectors per block of the backward accumulation: wide enough that the
 # trailing-update GEMMs run near BLAS peak.
@@ -25,7 +28,7 @@ cdef void _reflectors(floating *q, int64_t m, int64_t k, floating *tau, floating
     cdef int64_t j, i
     cdef floating *col
     cdef double alpha, ss, beta, s
-    for j in prange(k, schedule='static', num_threads=threads_for(m * k)):
+    for j in range(k):
         col = q + j * m
         alpha = col[j]
         ss = 0.0
@@ -145,18 +148,18 @@ def haar(floating[:, ::1] out, uint64_t key, uint64_t position, double gain):
     sign = tau + k
     with nogil:
         if floating is float:
-            ic_normal_f32(q, m * k, 0, &s, 0.0, 1.0, threads_for(m * k))
+            ic_normal_f32(q, m * k, 0, &s, 0.0, 1.0, 1)
         else:
-            ic_normal_f64(q, m * k, 0, &s, 0.0, 1.0, threads_for(m * k))
+            ic_normal_f64(q, m * k, 0, &s, 0.0, 1.0, 1)
         _reflectors(q, m, k, tau, sign)
         info = _householder_product(q, <int>m, <int>k, tau)
         if info == 0:
             if transpose:
-                for i in prange(m, schedule='static', num_threads=threads_for(m * k)):
+                for i in range(m):
                     for j in range(k):
                         out[i, j] = <floating>(q[i + j * m] * sign[j] * gain)
             else:
-                for j in prange(k, schedule='static', num_threads=threads_for(m * k)):
+                for j in range(k):
                     g = <floating>(sign[j] * gain)
                     for i in range(m):
                         q[j * m + i] = q[j * m + i] * g
