@@ -20,9 +20,9 @@
 #define IC_SIMD
 #endif
 
-/* Plane loops have 1-4 iterations; unrolled, each lane loop vectorizes. */
+/* Plane loops have 1-5 iterations; unrolled, each lane loop vectorizes. */
 #if defined(__GNUC__) && !defined(__clang__)
-#define IC_UNROLL _Pragma("GCC unroll 4")
+#define IC_UNROLL _Pragma("GCC unroll 8")
 #else
 #define IC_UNROLL
 #endif
@@ -43,6 +43,14 @@
 /* float: four 32-bit units per counter. */
 IC_INLINE uint32_t unit_f32(uint32_t w[4][PB], int k, int j) { return w[k][j]; }
 IC_INLINE float u01_f32(uint32_t x) { return (float)(x >> 8) * TWO_M24F; }               /* [0, 1) */
+/* A uniform float32 needs 24 bits: the top 24 of each word, then a fifth value
+ * from the spare low bytes of words 0-2, so a counter yields five. */
+IC_INLINE float uniform_unit_f32(uint32_t w[4][PB], int k, int j)
+{
+    uint32_t bits = k < 4 ? w[k][j] >> 8
+                          : (w[0][j] & 0xffu) | (w[1][j] & 0xffu) << 8 | (w[2][j] & 0xffu) << 16;
+    return (float)bits * TWO_M24F;
+}
 IC_INLINE float u01_open_f32(uint32_t x) { return (float)x * TWO_M32F + TWO_M33F; }      /* (0, 1] */
 IC_INLINE void box_muller_f32(uint32_t ur, uint32_t ua, float *z0, float *z1)
 {
@@ -60,6 +68,7 @@ IC_INLINE uint64_t unit_f64(uint32_t w[4][PB], int k, int j)
     return ((uint64_t)w[2 * k][j] << 32) | w[2 * k + 1][j];
 }
 IC_INLINE double u01_f64(uint64_t x) { return (double)(x >> 11) * TWO_M53; }
+IC_INLINE double uniform_unit_f64(uint32_t w[4][PB], int k, int j) { return u01_f64(unit_f64(w, k, j)); }
 IC_INLINE double u01_open_f64(uint64_t x) { return (double)(x >> 11) * TWO_M53 + TWO_M54; }
 IC_INLINE void box_muller_f64(uint64_t ur, uint64_t ua, double *z0, double *z1)
 {
@@ -73,18 +82,21 @@ IC_INLINE void box_muller_f64(uint64_t ur, uint64_t ua, double *z0, double *z1)
 #define REAL float
 #define UNIT uint32_t
 #define NUNIT 4
+#define UNIFORM_UNITS 5
 #define SUF f32
 #define NEXTAFTER nextafterf
 #include "fills_template.c"
 #undef REAL
 #undef UNIT
 #undef NUNIT
+#undef UNIFORM_UNITS
 #undef SUF
 #undef NEXTAFTER
 
 #define REAL double
 #define UNIT uint64_t
 #define NUNIT 2
+#define UNIFORM_UNITS 2
 #define SUF f64
 #define NEXTAFTER nextafter
 #include "fills_template.c"

@@ -1,19 +1,22 @@
-/* Per-dtype fill kernels; included by fills.c with REAL, UNIT, NUNIT, SUF and
- * NEXTAFTER defined, after unit_SUF, u01_SUF, u01_open_SUF and box_muller_SUF.
+/* Per-dtype fill kernels; included by fills.c with REAL, UNIT, NUNIT,
+ * UNIFORM_UNITS, SUF and NEXTAFTER defined, after unit_SUF, u01_SUF,
+ * u01_open_SUF, uniform_unit_SUF and box_muller_SUF.
  *
- * Value order: a block of PB counters yields NUNIT planes of PB values; plane k
- * lane j comes from unit k of counter j. Planes keep every loop unit-stride. */
+ * Value order: a block of PB counters yields planes of PB values (NUNIT planes
+ * for normals, UNIFORM_UNITS for uniforms); plane k lane j comes from counter
+ * j. Planes keep every loop unit-stride. */
 #define FN(name) IC_CAT(name, SUF)
 #define VALS (PB * NUNIT)
+#define UVALS (PB * UNIFORM_UNITS)
 
 enum { FN(KIND_UNIFORM), FN(KIND_NORMAL) };
 
 IC_INLINE void FN(uniform_planes)(uint32_t w[4][PB], REAL *dst, REAL low, REAL span, REAL top)
 {
     IC_UNROLL
-    for (int k = 0; k < NUNIT; k++)
+    for (int k = 0; k < UNIFORM_UNITS; k++)
         for (int j = 0; j < PB; j++) {
-            REAL x = low + span * FN(u01)(FN(unit)(w, k, j));
+            REAL x = low + span * FN(uniform_unit)(w, k, j);
             dst[k * PB + j] = x > top ? top : x;   /* rounding must not reach high */
         }
 }
@@ -34,12 +37,13 @@ IC_SIMD static void FN(indexed_chunk)(int kind, REAL *out, int64_t n, uint64_t g
                                       const ic_stream *s, REAL a, REAL b, REAL c)
 {
     uint32_t w[4][PB];
-    REAL tmp[VALS];
+    REAL tmp[UVALS > VALS ? UVALS : VALS];
+    const int64_t vals = kind == FN(KIND_UNIFORM) ? UVALS : VALS;
     while (n > 0) {
-        uint64_t block = g / VALS;
-        int64_t skip = (int64_t)(g % VALS);
-        int64_t take = VALS - skip < n ? VALS - skip : n;
-        REAL *dst = take == VALS ? out : tmp;
+        uint64_t block = g / (uint64_t)vals;
+        int64_t skip = (int64_t)(g % (uint64_t)vals);
+        int64_t take = vals - skip < n ? vals - skip : n;
+        REAL *dst = take == vals ? out : tmp;
         ic_philox_block(s, block * PB, w);
         if (kind == FN(KIND_UNIFORM))
             FN(uniform_planes)(w, dst, a, b, c);
@@ -193,3 +197,4 @@ void FN(ic_sparse_zeros)(REAL *out, int64_t rows, int64_t cols, int64_t nzeros,
 
 #undef FN
 #undef VALS
+#undef UVALS
