@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "compact.h"
 #include "fills.h"
 #include "philox.h"
 #include "vecmath.h"

@@ -137,11 +137,9 @@ IC_SIMD static void FN(trunc_chunk)(REAL *out, int64_t n, uint64_t chunk, const 
         }
         /* Values were clamped to the bounds rounded inward, since rounding
          * in mean + std * z can step just outside [a, b]. */
-        if (n - filled >= m) {
-            for (int i = 0; i < m; i++) {
-                out[filled] = cand[i];
-                filled += ok[i];
-            }
+        if (n - filled >= m + 16) {
+            /* whole vectors may be stored past the count: still inside this chunk */
+            filled += FN(ic_compact)(cand, ok, m, out + filled);
         } else {
             for (int i = 0; i < m && filled < n; i++) {
                 out[filled] = cand[i];
