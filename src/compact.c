@@ -3,12 +3,7 @@
  * portable loop gives the same result. */
 #include "compact.h"
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define IC_X86_PATHS 1
-#include <immintrin.h>
-#else
-#define IC_X86_PATHS 0
-#endif
+#include "cpu.h"
 
 #define IC_COMPACT(SUF, REAL)                                                        \
     static int compact_portable_##SUF(const REAL *cand, const unsigned char *ok,     \
@@ -54,10 +49,8 @@ static int compact_avx512_f64(const double *cand, const unsigned char *ok, int m
 static int has_avx512(void)
 {
     static int known = -1;   /* a race here only stores the same value twice */
-    if (known < 0) {
-        __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx512f") ? 1 : 0;
-    }
+    if (known < 0)
+        known = ic_cpu_avx512() ? 1 : 0;
     return known;
 }
 #endif

@@ -2,12 +2,7 @@
  * same words as the portable philox_block(); tests compare them. */
 #include "philox.h"
 
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define IC_X86_PATHS 1
-#include <immintrin.h>
-#else
-#define IC_X86_PATHS 0
-#endif
+#include "cpu.h"
 
 static void philox_portable(const ic_stream *s, uint64_t first, uint32_t w[4][PHILOX_BLOCK])
 {
@@ -115,10 +110,9 @@ typedef void (*philox_fn)(const ic_stream *, uint64_t, uint32_t[4][PHILOX_BLOCK]
 static philox_fn path_fn(int path)
 {
 #if IC_X86_PATHS
-    __builtin_cpu_init();
-    if (path == IC_PHILOX_AVX512 && __builtin_cpu_supports("avx512f"))
+    if (path == IC_PHILOX_AVX512 && ic_cpu_avx512())
         return philox_avx512;
-    if (path == IC_PHILOX_AVX2 && __builtin_cpu_supports("avx2"))
+    if (path == IC_PHILOX_AVX2 && ic_cpu_avx2())
         return philox_avx2;
 #endif
     return path == IC_PHILOX_PORTABLE ? philox_portable : 0;
