@@ -21,6 +21,14 @@
 #define IC_SIMD
 #endif
 
+/* A parallel loop over work items; serial (and warning-free) without OpenMP. */
+#define IC_PRAGMA(x) _Pragma(#x)
+#ifdef _OPENMP
+#define IC_PARALLEL_FOR(cond) IC_PRAGMA(omp parallel for schedule(static) num_threads(nthreads) if (cond))
+#else
+#define IC_PARALLEL_FOR(cond) (void)nthreads;
+#endif
+
 /* Plane loops have 1-5 iterations; unrolled, each lane loop vectorizes. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define IC_UNROLL _Pragma("GCC unroll 8")

@@ -62,7 +62,7 @@ static void FN(indexed_fill)(int kind, REAL *out, int64_t n, int64_t offset,
 {
     int64_t nchunks = (n + IC_CHUNK - 1) / IC_CHUNK;
     int64_t i;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && nchunks > 1)
+    IC_PARALLEL_FOR(nthreads > 1 && nchunks > 1)
     for (i = 0; i < nchunks; i++) {
         int64_t start = i * IC_CHUNK;
         int64_t len = n - start < IC_CHUNK ? n - start : IC_CHUNK;
@@ -153,7 +153,7 @@ void FN(ic_truncnorm)(REAL *out, int64_t n, const ic_stream *s, const ic_truncno
 {
     int64_t nchunks = (n + IC_TRUNC_CHUNK - 1) / IC_TRUNC_CHUNK;
     int64_t i;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && nchunks > 1)
+    IC_PARALLEL_FOR(nthreads > 1 && nchunks > 1)
     for (i = 0; i < nchunks; i++) {
         int64_t start = i * IC_TRUNC_CHUNK;
         int64_t len = n - start < IC_TRUNC_CHUNK ? n - start : IC_TRUNC_CHUNK;
@@ -165,7 +165,7 @@ void FN(ic_constant)(REAL *out, int64_t n, double value, int nthreads)
 {
     const REAL v = (REAL)value;
     int64_t i;
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && n > IC_CHUNK)
+    IC_PARALLEL_FOR(nthreads > 1 && n > IC_CHUNK)
     for (i = 0; i < n; i++)
         out[i] = v;
 }
@@ -176,7 +176,7 @@ void FN(ic_sparse_zeros)(REAL *out, int64_t rows, int64_t cols, int64_t nzeros,
     int64_t col;
     /* Selection sampling (Knuth, TAOCP vol. 2, Algorithm S): row r is chosen
      * with probability need / (rows - r); column col owns counters col << 32. */
-#pragma omp parallel for schedule(static) num_threads(nthreads) if (nthreads > 1 && cols > 1)
+    IC_PARALLEL_FOR(nthreads > 1 && cols > 1)
     for (col = 0; col < cols; col++) {
         uint32_t w[4][PB];
         int64_t need = nzeros;
