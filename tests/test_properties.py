@@ -1,5 +1,7 @@
 """Property-based checks (hypothesis): invariants that must hold for every
-input, where random search finds the edge cases a table of examples misses."""
+input, where random search finds the edge cases a table of examples misses.
+
+Derandomized, so every run (and CI) explores the same examples."""
 import math
 
 import numpy as np
@@ -15,7 +17,7 @@ STD = st.floats(1e-6, 1e3)
 SIZES = st.integers(0, 5000)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(mean=FINITE, std=STD, a_z=st.floats(-40, 40), width_z=st.floats(1e-4, 80),
        size=SIZES, dtype=DTYPES, seed=st.integers(0, 2**32))
 def test_trunc_normal_stays_inside_its_bounds(mean, std, a_z, width_z, size, dtype, seed):
@@ -29,13 +31,18 @@ def test_trunc_normal_stays_inside_its_bounds(mean, std, a_z, width_z, size, dty
         x = initcore.trunc_normal(size, mean, std, a, b, seed=seed, dtype=dtype)
     except ValueError as exc:  # an interval holding no float32 value is refused
         assert dtype is np.float32 and "no float32 value" in str(exc)
-        assert np.float32(a) > b or np.nextafter(np.float32(a), np.float32(np.inf)) > b
+        # the smallest float32 >= a lies above b (compared in float64: a numpy
+        # float32 against a Python float would compare in float32)
+        lowest = np.float32(a)
+        if float(lowest) < a:
+            lowest = np.nextafter(lowest, np.float32(np.inf))
+        assert float(lowest) > b
         return
     assert not np.isnan(x).any()
     assert (x.astype(np.float64) >= a).all() and (x.astype(np.float64) <= b).all()
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(low=FINITE, span=st.floats(1e-3, 1e6), size=SIZES, dtype=DTYPES, seed=st.integers(0, 2**32))
 def test_uniform_is_half_open(low, span, size, dtype, seed):
     """U[low, high): never below low (in the dtype) and never equal to high."""
@@ -50,6 +57,7 @@ def test_uniform_is_half_open(low, span, size, dtype, seed):
 SHAPES = st.lists(st.integers(1, 7), min_size=2, max_size=5).map(tuple)
 
 
+@settings(derandomize=True, database=None)
 @given(shape=SHAPES)
 def test_fans_agree_across_layouts(shape):
     """The same layer stored as (*k, in, out) and as (out, in, *k) has the same
@@ -61,7 +69,7 @@ def test_fans_agree_across_layouts(shape):
     assert initcore.fans((c_out, c_in, *kernel), layout="out_in") == expected
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
 @given(name=st.sampled_from(["uniform", "normal", "trunc_normal", "xavier_normal", "kaiming_uniform",
                              "lecun_normal", "orthogonal", "sparse"]),
        shape=st.tuples(st.integers(1, 40), st.integers(1, 40)), dtype=DTYPES, seed=st.integers(0, 2**63))
