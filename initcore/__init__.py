@@ -19,6 +19,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         ) from exc
     raise
 
+from . import activations
 from ._fans import calculate_gain, fans
 from ._generator import Generator
 from ._initializers import *  # noqa: F403
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Generator",
+    "activations",
     "calculate_gain",
     "fans",
     "get_num_threads",

@@ -5,6 +5,7 @@
 
 #include "compact.h"
 #include "fills.h"
+#include "parallel.h"
 #include "philox.h"
 #include "vecmath.h"
 
@@ -19,14 +20,6 @@
 #define IC_SIMD __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
 #define IC_SIMD
-#endif
-
-/* A parallel loop over work items; serial (and warning-free) without OpenMP. */
-#define IC_PRAGMA(x) _Pragma(#x)
-#ifdef _OPENMP
-#define IC_PARALLEL_FOR(cond) IC_PRAGMA(omp parallel for schedule(static) num_threads(nthreads) if (cond))
-#else
-#define IC_PARALLEL_FOR(cond) (void)nthreads;
 #endif
 
 /* Plane loops have 1-5 iterations; unrolled, each lane loop vectorizes. */

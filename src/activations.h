@@ -1,0 +1,98 @@
+/* The activation registry's C side: phi and phi' for every activation, in
+ * double precision from libm (mean-field theory needs ~1e-15 accuracy). The
+ * ids match initcore/activations.py. */
+#ifndef INITCORE_ACTIVATIONS_H
+#define INITCORE_ACTIVATIONS_H
+
+#include <math.h>
+#include <stdint.h>
+
+enum {
+    IC_ACT_LINEAR, IC_ACT_RELU, IC_ACT_LEAKY_RELU, IC_ACT_ELU, IC_ACT_SELU,
+    IC_ACT_GELU, IC_ACT_GELU_TANH, IC_ACT_SILU, IC_ACT_SOFTPLUS, IC_ACT_TANH,
+    IC_ACT_SIGMOID, IC_ACT_ERF, IC_ACT_HARDTANH, IC_ACT_SIN, IC_ACT_COUNT
+};
+
+/* SELU constants (Klambauer et al. 2017) */
+#define IC_SELU_LAMBDA 1.0507009873554804934193349852946
+#define IC_SELU_ALPHA 1.6732632423543772848170429916717
+#define IC_SQRT_2_OVER_PI 0.79788456080286535587989211986876
+#define IC_SQRT_2 1.4142135623730950488016887242097
+#define IC_INV_SQRT_2PI 0.39894228040143267793994605993438
+#define IC_TWO_OVER_SQRT_PI 1.1283791670955125738961589031215
+#define IC_GELU_TANH_C 0.044715
+
+static inline double ic_sigmoid(double z)
+{
+    /* no overflow in exp for either sign */
+    if (z >= 0)
+        return 1.0 / (1.0 + exp(-z));
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+static inline double ic_phi(int id, double p, double z)
+{
+    switch (id) {
+    case IC_ACT_LINEAR: return z;
+    case IC_ACT_RELU: return z > 0 ? z : 0.0;
+    case IC_ACT_LEAKY_RELU: return z > 0 ? z : p * z;
+    case IC_ACT_ELU: return z > 0 ? z : p * expm1(z);
+    case IC_ACT_SELU: return IC_SELU_LAMBDA * (z > 0 ? z : IC_SELU_ALPHA * expm1(z));
+    case IC_ACT_GELU: return 0.5 * z * erfc(-z / IC_SQRT_2);
+    case IC_ACT_GELU_TANH:
+        return 0.5 * z * (1.0 + tanh(IC_SQRT_2_OVER_PI * (z + IC_GELU_TANH_C * z * z * z)));
+    case IC_ACT_SILU: return z * ic_sigmoid(z);
+    case IC_ACT_SOFTPLUS: return (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));
+    case IC_ACT_TANH: return tanh(z);
+    case IC_ACT_SIGMOID: return ic_sigmoid(z);
+    case IC_ACT_ERF: return erf(z);
+    case IC_ACT_HARDTANH: return z < -1.0 ? -1.0 : (z > 1.0 ? 1.0 : z);
+    case IC_ACT_SIN: return sin(z);
+    }
+    return NAN;
+}
+
+/* phi'(z). At the kinks it takes PyTorch autograd's values: 0 for relu at 0
+ * and hardtanh at +-1, the negative-side slope for leaky_relu and elu at 0. */
+static inline double ic_dphi(int id, double p, double z)
+{
+    switch (id) {
+    case IC_ACT_LINEAR: return 1.0;
+    case IC_ACT_RELU: return z > 0 ? 1.0 : 0.0;
+    case IC_ACT_LEAKY_RELU: return z > 0 ? 1.0 : p;
+    case IC_ACT_ELU: return z > 0 ? 1.0 : p * exp(z);
+    case IC_ACT_SELU: return IC_SELU_LAMBDA * (z > 0 ? 1.0 : IC_SELU_ALPHA * exp(z));
+    case IC_ACT_GELU: return 0.5 * erfc(-z / IC_SQRT_2) + z * exp(-0.5 * z * z) * IC_INV_SQRT_2PI;
+    case IC_ACT_GELU_TANH: {
+        double t = tanh(IC_SQRT_2_OVER_PI * (z + IC_GELU_TANH_C * z * z * z));
+        return 0.5 * (1.0 + t)
+               + 0.5 * z * (1.0 - t * t) * IC_SQRT_2_OVER_PI * (1.0 + 3.0 * IC_GELU_TANH_C * z * z);
+    }
+    case IC_ACT_SILU: {
+        double s = ic_sigmoid(z);
+        return s * (1.0 + z * (1.0 - s));
+    }
+    case IC_ACT_SOFTPLUS: return ic_sigmoid(z);
+    case IC_ACT_TANH: {
+        double t = tanh(z);
+        return 1.0 - t * t;
+    }
+    case IC_ACT_SIGMOID: {
+        double s = ic_sigmoid(z);
+        return s * (1.0 - s);
+    }
+    case IC_ACT_ERF: return IC_TWO_OVER_SQRT_PI * exp(-z * z);
+    case IC_ACT_HARDTANH: return z > -1.0 && z < 1.0 ? 1.0 : 0.0;
+    case IC_ACT_SIN: return cos(z);
+    }
+    return NAN;
+}
+
+/* phi (derivative = 0) or phi' (derivative = 1) of z[0..n) into out. */
+void ic_activation_f32(int id, double param, const float *z, float *out, int64_t n,
+                       int derivative, int nthreads);
+void ic_activation_f64(int id, double param, const double *z, double *out, int64_t n,
+                       int derivative, int nthreads);
+
+#endif
