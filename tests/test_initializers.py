@@ -353,16 +353,23 @@ def _random_params(name, rng):
     }[name]
 
 
+def _random_shape_for(name, params, rng, init_info, max_side):
+    """A random shape the initializer accepts; dirac's output channels are a
+    multiple of its groups."""
+    ndim = int(rng.choice(init_info.ndims[name]))
+    shape = tuple(int(s) for s in rng.integers(1, max_side + 1, size=ndim))
+    if name == "dirac":
+        out_axis = ndim - 1 if params["layout"] == "in_out" else 0
+        shape = tuple(s * params["groups"] if i == out_axis else s for i, s in enumerate(shape))
+    return shape
+
+
 @pytest.mark.parametrize("name", initcore.list_initializers())
 def test_expected_moments_closed_form(name, rng, init_info, ref_fans):
     """10 random shapes and parameter sets per initializer."""
     for _ in range(10):
         params = _random_params(name, rng)
-        ndim = int(rng.choice(init_info.ndims[name]))
-        shape = tuple(int(s) for s in rng.integers(1, 9, size=ndim))
-        if name == "dirac":
-            out_axis = ndim - 1 if params["layout"] == "in_out" else 0
-            shape = tuple(s * params["groups"] if i == out_axis else s for i, s in enumerate(shape))
+        shape = _random_shape_for(name, params, rng, init_info, max_side=8)
         got = initcore.expected_moments(name, shape, **params)
         expected = _closed_form(name, shape, params, ref_fans)
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-12), (name, shape, params)
@@ -375,11 +382,7 @@ def test_expected_moments_match_the_array(name, rng, init_info):
     root-mean-square entry, which is fixed because the columns are unit vectors)."""
     for _ in range(6):
         params = _random_params(name, rng)
-        ndim = int(rng.choice(init_info.ndims[name]))
-        shape = tuple(int(s) for s in rng.integers(1, 7, size=ndim))
-        if name == "dirac":
-            out_axis = ndim - 1 if params["layout"] == "in_out" else 0
-            shape = tuple(s * params["groups"] if i == out_axis else s for i, s in enumerate(shape))
+        shape = _random_shape_for(name, params, rng, init_info, max_side=6)
         x = initcore.initialize(name, shape, seed=1, dtype=np.float64, **params).astype(np.float64)
         mean, std = initcore.expected_moments(name, shape, **params)
         if name in ("orthogonal", "delta_orthogonal"):
