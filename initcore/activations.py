@@ -137,7 +137,7 @@ def activation(name, x, *, param=None, derivative=False, out=None):
     entry, param = get_activation(name, param)
     x = np.asarray(x)
     dtype = np.dtype(np.float32) if x.dtype == np.float32 else np.dtype(np.float64)
-    z = np.ascontiguousarray(x, dtype=dtype)
+    z = np.asarray(x, dtype=dtype, order="C")  # keeps 0-d input 0-d
     if out is None:
         out = np.empty_like(z)
     elif not isinstance(out, np.ndarray) or out.shape != z.shape or out.dtype != dtype \

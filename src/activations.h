@@ -35,7 +35,7 @@ static inline double ic_phi(int id, double p, double z)
 {
     switch (id) {
     case IC_ACT_LINEAR: return z;
-    case IC_ACT_RELU: return z > 0 ? z : 0.0;
+    case IC_ACT_RELU: return z > 0 || z != z ? z : 0.0;   /* NaN passes, as in numpy/torch */
     case IC_ACT_LEAKY_RELU: return z > 0 ? z : p * z;
     case IC_ACT_ELU: return z > 0 ? z : p * expm1(z);
     case IC_ACT_SELU: return IC_SELU_LAMBDA * (z > 0 ? z : IC_SELU_ALPHA * expm1(z));

@@ -1,0 +1,754 @@
+"""Tests for the activation registry (initcore.activations).
+
+Every expected value comes from an independent computation written here: the
+published definition of each activation evaluated with NumPy / scipy.special
+in float64 (and, when installed, PyTorch's implementation and autograd), a
+finite difference, or a documented constant -- never from initcore output,
+except in the tests whose subject *is* self-consistency (float32 == float64
+rounded, 1 thread == 2 threads).
+
+Tolerances.  initcore evaluates every activation in double precision with the
+C library's libm (glibc); the references evaluate the same definitions with
+NumPy's / SciPy's own elementary-function implementations.  Each side is
+accurate to a few units in the last place (ulp, eps = 2.2e-16), so where a
+definition is well conditioned the two agree to ``RTOL = 1e-14`` (~45 ulp,
+ample margin for a couple of ulp on each side and a few roundings in the
+formula).  The rare places where a definition amplifies those ulp differences
+are handled by an explicit, stated extra term (see ``_phi_tolerance``).
+"""
+import math
+
+import numpy as np
+import pytest
+from scipy import special
+
+import initcore
+from initcore.activations import (
+    ACTIVATIONS,
+    ALIASES,
+    Activation,
+    activation,
+    get_activation,
+    list_activations,
+)
+
+EPS = np.finfo(np.float64).eps
+RTOL = 1e-14
+# Smallest normal double: below it (gradual underflow) a double carries a fixed
+# absolute resolution, not a relative one, so tolerances never go below it.
+TINY = np.finfo(np.float64).tiny
+
+# SELU constants, Klambauer et al., "Self-Normalizing Neural Networks",
+# NeurIPS 2017 (eq. 14), to 32 significant digits.
+SELU_LAMBDA = 1.0507009873554804934193349852946
+SELU_ALPHA = 1.6732632423543772848170429916717
+# Hendrycks & Gimpel's tanh approximation: sqrt(2/pi) * (x + 0.044715 x^3).
+GELU_TANH_C = 0.044715
+
+NAMES = (
+    "linear", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu",
+    "softplus", "tanh", "sigmoid", "erf", "hardtanh", "sin",
+)
+# Activations and the parameter values they are checked with (None = default).
+PARAM_CASES = [(name, None) for name in NAMES] + [
+    ("leaky_relu", 0.2), ("leaky_relu", 0.0), ("leaky_relu", -0.5),
+    ("elu", 0.5), ("elu", 2.0),
+]
+PARAM_IDS = [name if p is None else f"{name}-{p}" for name, p in PARAM_CASES]
+
+
+# --------------------------------------------------------------------------
+# Independent float64 references (definitions written out with NumPy/SciPy)
+# --------------------------------------------------------------------------
+
+def _ref_phi(name, x, p=None):
+    """phi(x) from the published definition, NumPy/SciPy float64."""
+    x = np.asarray(x, dtype=np.float64)
+    if name == "linear":
+        return x.copy()
+    if name == "relu":
+        return np.maximum(x, 0.0)
+    if name == "leaky_relu":
+        slope = 0.01 if p is None else p
+        return np.where(x > 0, x, slope * x)
+    if name == "elu":
+        alpha = 1.0 if p is None else p
+        return np.where(x > 0, x, alpha * np.expm1(x))
+    if name == "selu":
+        return SELU_LAMBDA * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))
+    if name == "gelu":
+        # x * Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2 (the exact erf form)
+        return 0.5 * x * special.erfc(-x / np.sqrt(2.0))
+    if name == "gelu_tanh":
+        u = np.sqrt(2.0 / np.pi) * (x + GELU_TANH_C * x**3)
+        return 0.5 * x * (1.0 + np.tanh(u))
+    if name == "silu":
+        return x * special.expit(x)
+    if name == "softplus":
+        # log(1 + e^x) in the overflow-free form log(e^0 + e^x)
+        return np.logaddexp(0.0, x)
+    if name == "tanh":
+        return np.tanh(x)
+    if name == "sigmoid":
+        return special.expit(x)
+    if name == "erf":
+        return special.erf(x)
+    if name == "hardtanh":
+        return np.clip(x, -1.0, 1.0)
+    if name == "sin":
+        return np.sin(x)
+    raise AssertionError(name)  # pragma: no cover
+
+
+def _phi_tolerance(name, x, ref):
+    """Allowed |initcore - reference| per element (see the module docstring).
+
+    * ``RTOL * |ref| + TINY`` everywhere: both sides are libm-quality double
+      evaluations of the same definition (a few ulp each); TINY covers results
+      that underflow into the subnormal range (gelu(x) for x < -37.5).
+    * gelu: SciPy's erfc (Cephes) forms exp(-u*u) from the rounded u*u, so its
+      relative error grows like u^2 * eps with u = |x|/sqrt 2 (glibc splits u*u
+      exactly); allowed: ``4 * u^2 * eps * |ref|`` (1.6e-13 relative at x=-30).
+    * gelu_tanh: for x << 0, 1 + tanh(u) cancels; it is formed from tanh(u)
+      near -1, whose absolute error is <= 1 ulp of 1 = eps on each side, so
+      the results may differ by ``~eps * |x|`` absolutely (relative accuracy
+      of 1 + tanh(u) is lost by *any* evaluation of this formula, PyTorch's
+      included).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    tol = RTOL * np.abs(ref) + TINY
+    if name == "gelu":
+        tol = tol + 4.0 * (x * x / 2.0) * EPS * np.abs(ref)
+    if name == "gelu_tanh":
+        tol = tol + 2.0 * EPS * np.abs(x)
+    return tol
+
+
+def _phi_eval_error(name, x, phi):
+    """A bound on the rounding error of a double evaluation of phi(x) in the
+    definition's own form: 4 ulp, times the formula's condition number where
+    it exceeds 1 --
+    gelu: erfc at the rounded argument -x/sqrt 2 (relative error up to
+    (x^2/2) eps), gelu_tanh: 1 + tanh(u) near u << 0 (absolute eps |x|)."""
+    x = np.abs(np.asarray(x, dtype=np.float64))
+    err = 4.0 * EPS * np.abs(phi)
+    if name == "gelu":
+        err = err * (1.0 + x * x / 2.0)
+    if name == "gelu_tanh":
+        err = err + 2.0 * EPS * x
+    return err
+
+
+def _dphi_tolerance(name, x, ref):
+    """Allowed |initcore phi' - reference phi'|.
+
+    phi' is O(1), and initcore (like PyTorch autograd) forms several
+    derivatives by cancellation -- 1 - tanh^2, s (1 - s), 1 + tanh(u) -- which
+    are accurate to a few eps *absolutely* but not relatively once phi' is
+    below ~eps (e.g. tanh'(30) = 3.5e-26 comes out as 0).  So: RTOL |ref| +
+    4 eps, and for gelu_tanh, whose phi' = (1 + t)/2 + (x/2)(1 - t^2) u'(x)
+    multiplies the eps-level absolute error of 1 - t^2 by |x| u'(x) with
+    u'(x) = sqrt(2/pi) (1 + 3 * 0.044715 x^2), an extra 2 eps |x| u'(x)."""
+    x = np.abs(np.asarray(x, dtype=np.float64))
+    tol = RTOL * np.abs(ref) + 4.0 * EPS
+    if name == "gelu_tanh":
+        tol = tol + 2.0 * EPS * x * np.sqrt(2.0 / np.pi) * (1.0 + 3.0 * GELU_TANH_C * x * x)
+    return tol
+
+
+def _assert_within(got, ref, tol, what):
+    got = np.asarray(got, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    assert got.shape == ref.shape, what
+    both_nan = np.isnan(got) & np.isnan(ref)
+    err = np.where(both_nan, 0.0, np.abs(got - ref))
+    bad = ~(err <= tol)
+    if bad.any():
+        i = np.flatnonzero(bad.ravel())[:5]
+        raise AssertionError(
+            f"{what}: {bad.sum()} of {bad.size} elements out of tolerance; first: "
+            + "; ".join(f"got {got.ravel()[k]!r}, expected {ref.ravel()[k]!r} "
+                        f"(|diff|={err.ravel()[k]:.3g} > tol={np.ravel(tol)[k]:.3g})" for k in i)
+        )
+
+
+# The grid: the brief's extremes (+-1e-8, +-1, +-30, +-700), tiny and exact
+# values, and a dense sweep over the region where every activation bends.
+EXTREMES = np.array([
+    -700.0, -100.0, -30.0, -20.0, -10.0, -5.0, -3.0, -1.0, -0.5, -1e-8, -1e-300,
+    0.0, 1e-300, 1e-8, 0.5, 1.0, 3.0, 5.0, 10.0, 20.0, 30.0, 100.0, 700.0,
+])
+GRID = np.unique(np.concatenate([EXTREMES, np.linspace(-40.0, 40.0, 16001)]))
+
+
+# --------------------------------------------------------------------------
+# 1. phi against independent references
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, p", PARAM_CASES, ids=PARAM_IDS)
+def test_phi_matches_numpy_scipy_reference(name, p):
+    got = activation(name, GRID, param=p)
+    assert got.dtype == np.float64 and got.shape == GRID.shape
+    ref = _ref_phi(name, GRID, p)
+    _assert_within(got, ref, _phi_tolerance(name, GRID, ref), f"{name}(x), param={p}")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_phi_extremes_exact_limits(name):
+    """Values the definitions pin down exactly in double precision."""
+    x = np.array([0.0, 700.0, -700.0])
+    got = activation(name, x)
+    # phi(0) from the definitions
+    at_zero = {"softplus": math.log(2.0), "sigmoid": 0.5}.get(name, 0.0)
+    assert got[0] == pytest.approx(at_zero, rel=1e-15, abs=0.0)
+    # large +x: identity-like activations return x exactly, saturating ones their bound
+    big = {"linear": 700.0, "relu": 700.0, "leaky_relu": 700.0, "elu": 700.0,
+           "selu": SELU_LAMBDA * 700.0, "gelu": 700.0, "gelu_tanh": 700.0, "silu": 700.0,
+           "softplus": 700.0, "tanh": 1.0, "sigmoid": 1.0, "erf": 1.0, "hardtanh": 1.0}
+    if name in big:
+        assert got[1] == pytest.approx(big[name], rel=RTOL)
+    small = {"linear": -700.0, "relu": 0.0, "leaky_relu": -7.0, "elu": -1.0,
+             "selu": -SELU_LAMBDA * SELU_ALPHA, "gelu": 0.0, "gelu_tanh": 0.0,
+             "tanh": -1.0, "erf": -1.0, "hardtanh": -1.0,
+             # e^-700 = 9.86e-305 (normal double): exact to RTOL
+             "softplus": math.exp(-700.0), "sigmoid": math.exp(-700.0),
+             "silu": -700.0 * math.exp(-700.0)}
+    if name in small:
+        assert got[2] == pytest.approx(small[name], rel=RTOL, abs=0.0)
+
+
+def test_selu_constants_and_fixed_point():
+    """SELU(x) = lambda * x for x > 0 and -> -lambda*alpha as x -> -inf, with the
+    published constants; and its defining property: for z ~ N(0, 1) the output
+    has mean 0 and variance 1 (Klambauer et al.), checked by quadrature."""
+    got = activation("selu", [1.0, -800.0])
+    assert got[0] == SELU_LAMBDA
+    assert got[1] == pytest.approx(-SELU_LAMBDA * SELU_ALPHA, rel=1e-15)
+    # adaptive quadrature on each side of the kink at 0
+    from scipy import integrate, stats
+
+    def moment(k):
+        f = lambda z: activation("selu", np.array([z]))[0] ** k * stats.norm.pdf(z)  # noqa: E731
+        lo = integrate.quad(f, -np.inf, 0.0, epsabs=1e-14, epsrel=1e-13)[0]
+        hi = integrate.quad(f, 0.0, np.inf, epsabs=1e-14, epsrel=1e-13)[0]
+        return lo + hi
+
+    assert abs(moment(1)) < 1e-9
+    assert moment(2) == pytest.approx(1.0, abs=1e-9)
+
+
+# ---- PyTorch -------------------------------------------------------------
+
+def _torch_phi(name, t, p):
+    F = pytest.importorskip("torch.nn.functional")
+    import torch
+
+    if name == "linear":
+        return t.clone()
+    if name == "relu":
+        return F.relu(t)
+    if name == "leaky_relu":
+        return F.leaky_relu(t, negative_slope=0.01 if p is None else p)
+    if name == "elu":
+        return F.elu(t, alpha=1.0 if p is None else p)
+    if name == "selu":
+        return F.selu(t)
+    if name == "gelu":
+        return F.gelu(t)  # approximate='none': the exact erf form
+    if name == "gelu_tanh":
+        return F.gelu(t, approximate="tanh")
+    if name == "silu":
+        return F.silu(t)
+    if name == "softplus":
+        # PyTorch's default threshold=20 returns x itself for x > 20 (an
+        # approximation, 2e-9 off at x = 20); raise it so torch evaluates
+        # log1p(exp(x)) on the whole grid (exp(700) does not overflow).
+        return F.softplus(t, beta=1.0, threshold=800.0)
+    if name == "tanh":
+        return torch.tanh(t)
+    if name == "sigmoid":
+        return torch.sigmoid(t)
+    if name == "erf":
+        return torch.erf(t)
+    if name == "hardtanh":
+        return F.hardtanh(t, -1.0, 1.0)
+    if name == "sin":
+        return torch.sin(t)
+    raise AssertionError(name)  # pragma: no cover
+
+
+@pytest.mark.parametrize("name, p", PARAM_CASES, ids=PARAM_IDS)
+def test_phi_matches_torch(name, p):
+    torch = pytest.importorskip("torch")
+    ref = _torch_phi(name, torch.from_numpy(GRID.copy()), p).numpy()
+    got = activation(name, GRID, param=p)
+    tol = RTOL * np.abs(ref) + TINY
+    if name in ("gelu", "gelu_tanh"):
+        # PyTorch forms 1 + erf(x/sqrt 2) and 1 + tanh(u): for x << 0 these
+        # cancel, leaving an absolute error of ~eps * |x| (relative accuracy
+        # is lost on PyTorch's side; initcore's erfc form keeps it for gelu).
+        tol = tol + 2.0 * EPS * np.abs(GRID)
+    _assert_within(got, ref, tol, f"{name}(x) vs torch, param={p}")
+
+
+# --------------------------------------------------------------------------
+# 2. phi' against finite differences and autograd
+# --------------------------------------------------------------------------
+
+# Points where phi is not differentiable (or phi' jumps) for each activation.
+KINKS = {
+    "relu": (0.0,), "leaky_relu": (0.0,), "elu": (0.0,), "selu": (0.0,),
+    "hardtanh": (-1.0, 1.0),
+}
+# Bounds on |phi'''| over the real line (0 on each linear piece), for the
+# truncation error of the central difference: gelu xphi(x)(x^2-4) <= 1,
+# erf 2/sqrt(pi)|4x^2-2|e^{-x^2} <= 2.26, tanh 2 sech^2|1-3tanh^2| <= 2,
+# elu/selu alpha e^x (x<0) <= alpha resp. lambda*alpha = 1.76, sin 1, and the
+# others (silu, gelu_tanh, sigmoid, softplus) are below 1.5; 3 covers all.
+THIRD_DERIVATIVE_BOUND = 3.0
+FD_GRID = np.unique(np.concatenate([
+    np.array([-700.0, -30.0, -10.0, -3.0, -1e-8, 1e-8, 3.0, 10.0, 30.0, 700.0]),
+    np.linspace(-30.0, 30.0, 6001) + 0.0005,  # offset: no grid point on 0 or +-1
+]))
+
+
+@pytest.mark.parametrize("name, p", PARAM_CASES, ids=PARAM_IDS)
+def test_derivative_matches_central_difference(name, p):
+    """phi'(x) vs (phi(x+h) - phi(x-h)) / (2h), h = 1e-6 * max(1, |x|).
+
+    Error of the difference quotient:
+      truncation  h^2/6 * max|phi'''|   (<= 5e-13 for |x| <= 1; grows as x^2,
+                                         but phi''' decays except for sin),
+      rounding    (err phi(x+h) + err phi(x-h)) / (2h), each err as bounded
+                  by _phi_eval_error (a few ulp; more where the formula
+                  itself is ill-conditioned).
+    The step is taken as the exact difference of the rounded abscissae, so x+h
+    not being representable adds nothing.  The tolerance is the sum of both
+    bounds plus _dphi_tolerance for phi' itself, with factor 2 margin.
+    """
+    x = FD_GRID
+    h = 1e-6 * np.maximum(1.0, np.abs(x))
+    alpha = {"elu": 1.0 if p is None else p, "selu": SELU_LAMBDA * SELU_ALPHA}.get(name, 1.0)
+    m3 = THIRD_DERIVATIVE_BOUND * max(1.0, abs(alpha))
+    keep = np.ones(x.shape, dtype=bool)
+    for k in KINKS.get(name, ()):
+        keep &= np.abs(x - k) > 2.0 * h
+    x, h = x[keep], h[keep]
+    xp, xm = x + h, x - h
+    step = xp - xm  # exact (Sterbenz)
+    fp = activation(name, xp, param=p)
+    fm = activation(name, xm, param=p)
+    fd = (fp - fm) / step
+    got = activation(name, x, param=p, derivative=True)
+    assert got.dtype == np.float64 and got.shape == x.shape
+    tol = 2.0 * (m3 * (step / 2.0) ** 2 / 6.0
+                 + (_phi_eval_error(name, xp, fp) + _phi_eval_error(name, xm, fm)) / step
+                 + _dphi_tolerance(name, x, got))
+    _assert_within(got, fd, tol, f"{name}'(x) vs central difference, param={p}")
+
+
+# phi'(x) from the definitions, for the exact-value checks below.
+def _ref_dphi(name, x, p=None):
+    x = np.asarray(x, dtype=np.float64)
+    if name == "linear":
+        return np.ones_like(x)
+    if name == "relu":
+        return np.where(x > 0, 1.0, 0.0)
+    if name == "leaky_relu":
+        return np.where(x > 0, 1.0, 0.01 if p is None else p)
+    if name == "elu":
+        alpha = 1.0 if p is None else p
+        return np.where(x > 0, 1.0, alpha * np.exp(x))
+    if name == "selu":
+        return SELU_LAMBDA * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(x))
+    if name == "gelu":
+        return special.ndtr(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+    if name == "gelu_tanh":
+        # d/dx [x sigma(2u)] with 1 + tanh(u) = 2 sigma(2u): no cancellation
+        u = np.sqrt(2.0 / np.pi) * (x + GELU_TANH_C * x**3)
+        du = np.sqrt(2.0 / np.pi) * (1.0 + 3.0 * GELU_TANH_C * x * x)
+        return special.expit(2 * u) + x * 2.0 * du * special.expit(2 * u) * special.expit(-2 * u)
+    if name == "silu":
+        s = special.expit(x)
+        return s + x * s * special.expit(-x)
+    if name == "softplus":
+        return special.expit(x)
+    if name == "tanh":
+        # sech x = 2 e^-|x| / (1 + e^-2|x|), overflow-free
+        e = np.exp(-np.abs(x))
+        return (2.0 * e / (1.0 + e * e)) ** 2
+    if name == "sigmoid":
+        return special.expit(x) * special.expit(-x)
+    if name == "erf":
+        return 2.0 / np.sqrt(np.pi) * np.exp(-x * x)
+    if name == "hardtanh":
+        return np.where(np.abs(x) < 1.0, 1.0, 0.0)
+    if name == "sin":
+        return np.cos(x)
+    raise AssertionError(name)  # pragma: no cover
+
+
+@pytest.mark.parametrize("name, p", PARAM_CASES, ids=PARAM_IDS)
+def test_derivative_matches_closed_form(name, p):
+    """phi' vs its closed form (NumPy/SciPy, written without cancellation),
+    including at +-700; tolerance from _dphi_tolerance."""
+    got = activation(name, GRID, param=p, derivative=True)
+    ref = _ref_dphi(name, GRID, p)
+    tol = _dphi_tolerance(name, GRID, ref)
+    _assert_within(got, ref, tol, f"{name}'(x) vs closed form, param={p}")
+
+
+# Documented kink values (activation docstring / activations.h: PyTorch
+# autograd's choices): relu'(0) = 0, hardtanh'(+-1) = 0, and the negative-side
+# slope for leaky_relu, elu and selu at 0.
+KINK_VALUES = [
+    ("relu", None, 0.0, 0.0),
+    ("leaky_relu", None, 0.0, 0.01),
+    ("leaky_relu", 0.2, 0.0, 0.2),
+    ("elu", None, 0.0, 1.0),
+    ("elu", 0.5, 0.0, 0.5),
+    ("selu", None, 0.0, SELU_LAMBDA * SELU_ALPHA),
+    ("hardtanh", None, -1.0, 0.0),
+    ("hardtanh", None, 1.0, 0.0),
+]
+
+
+@pytest.mark.parametrize("name, p, x, expected", KINK_VALUES)
+def test_derivative_at_kinks_documented(name, p, x, expected):
+    got = activation(name, np.array([x, -0.0 if x == 0 else x]), param=p, derivative=True)
+    assert got[0] == pytest.approx(expected, rel=1e-15, abs=0.0)
+    assert got[1] == got[0]  # -0.0 is the same point
+
+
+@pytest.mark.parametrize("name, p", PARAM_CASES, ids=PARAM_IDS)
+def test_derivative_matches_torch_autograd(name, p):
+    """phi' vs torch autograd on the grid (kinks included: 0, +-1 are on it);
+    tolerance from _dphi_tolerance (autograd uses the same cancelling forms)."""
+    torch = pytest.importorskip("torch")
+    x = np.unique(np.concatenate([GRID, [-1.0, 0.0, 1.0]]))
+    t = torch.from_numpy(x.copy()).requires_grad_(True)
+    _torch_phi(name, t, p).sum().backward()
+    ref = t.grad.numpy()
+    got = activation(name, x, param=p, derivative=True)
+    _assert_within(got, ref, _dphi_tolerance(name, x, ref), f"{name}'(x) vs autograd, param={p}")
+
+
+@pytest.mark.parametrize("name, p, x, expected", KINK_VALUES)
+def test_derivative_at_kinks_equals_autograd(name, p, x, expected):
+    torch = pytest.importorskip("torch")
+    t = torch.tensor([x], dtype=torch.float64, requires_grad=True)
+    _torch_phi(name, t, p).sum().backward()
+    auto = float(t.grad[0])
+    assert auto == pytest.approx(expected, rel=1e-15)  # the table above is right
+    assert activation(name, [x], param=p, derivative=True)[0] == auto
+
+
+# --------------------------------------------------------------------------
+# NaN propagation
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", NAMES)
+def test_phi_propagates_nan(name):
+    """phi(NaN) is NaN, as for the NumPy definitions (np.maximum, np.where,
+    np.clip, ...) and PyTorch (torch.relu(nan) = nan): an activation must not
+    turn a diverged pre-activation into a finite number."""
+    x = np.array([np.nan, 1.0])
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(_ref_phi(name, x)[0])  # the reference definition does propagate
+    got = activation(name, x)
+    assert np.isnan(got[0]), f"{name}(nan) = {got[0]!r}, expected nan"
+    got32 = activation(name, x.astype(np.float32))
+    assert np.isnan(got32[0]), f"{name}(float32 nan) = {got32[0]!r}, expected nan"
+
+
+# --------------------------------------------------------------------------
+# 3. float32
+# --------------------------------------------------------------------------
+
+def _float32_inputs():
+    rng = np.random.default_rng(20240611)
+    x = np.concatenate([
+        EXTREMES,
+        np.linspace(-40.0, 40.0, 4001),
+        rng.standard_normal(5000) * 3.0,
+        [1e-40, -1e-40, 1e-45, -1e-45, 3.4e38, -3.4e38],  # float32 subnormals, near max
+    ]).astype(np.float32)
+    return x
+
+
+@pytest.mark.parametrize("derivative", [False, True], ids=["phi", "dphi"])
+@pytest.mark.parametrize("name, p", PARAM_CASES, ids=PARAM_IDS)
+def test_float32_is_float64_rounded_once(name, p, derivative):
+    x32 = _float32_inputs()
+    got = activation(name, x32, param=p, derivative=derivative)
+    assert got.dtype == np.float32 and got.shape == x32.shape
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = activation(name, x32.astype(np.float64), param=p, derivative=derivative).astype(np.float32)
+    np.testing.assert_array_equal(got, expected)
+    # bit for bit (also the sign of zero), outside NaN positions (already equal above)
+    finite = ~np.isnan(expected)
+    np.testing.assert_array_equal(got.view(np.uint32)[finite], expected.view(np.uint32)[finite])
+
+
+@pytest.mark.parametrize("name, p", PARAM_CASES, ids=PARAM_IDS)
+def test_float32_matches_reference_rounded(name, p):
+    """float32 phi vs the independent float64 reference: within one float32
+    ulp of it plus the float64 tolerance (rounding a double that is within
+    _phi_tolerance of the reference moves it by at most one float32 ulp)."""
+    x32 = _float32_inputs()
+    x32 = x32[np.abs(x32) <= 700]  # the reference grid's range
+    x64 = x32.astype(np.float64)
+    got = activation(name, x32, param=p)
+    ref = _ref_phi(name, x64, p)
+    ulp32 = np.spacing(np.abs(ref).astype(np.float32)).astype(np.float64)
+    _assert_within(got, ref, _phi_tolerance(name, x64, ref) + ulp32, f"float32 {name}, param={p}")
+
+
+# --------------------------------------------------------------------------
+# 4. out=
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("derivative", [False, True])
+def test_out_is_returned_and_filled(dtype, derivative):
+    x = np.linspace(-3.0, 3.0, 24, dtype=dtype).reshape(2, 3, 4)
+    out = np.full(x.shape, np.nan, dtype=dtype)
+    result = activation("tanh", x, derivative=derivative, out=out)
+    assert result is out
+    x64 = x.astype(np.float64)
+    ref = _ref_dphi("tanh", x64) if derivative else np.tanh(x64)
+    tol = (_dphi_tolerance("tanh", x64, ref) if derivative else _phi_tolerance("tanh", x64, ref))
+    tol = tol + (np.spacing(np.abs(ref).astype(np.float32)) if dtype == np.float32 else 0.0)
+    _assert_within(out, ref, tol, "tanh into out")
+
+
+def test_out_may_alias_input():
+    x = np.linspace(-2.0, 2.0, 101)
+    ref = special.expit(x)
+    result = activation("sigmoid", x, out=x)
+    assert result is x
+    _assert_within(x, ref, RTOL * ref, "in-place sigmoid")
+
+
+def _bad_outs():
+    x64 = np.zeros((4, 6))
+    return [
+        ("wrong shape", x64, np.empty((6, 4))),
+        ("wrong shape (flat)", x64, np.empty(24)),
+        ("wrong size", x64, np.empty((4, 5))),
+        ("float32 out for float64 x", x64, np.empty((4, 6), np.float32)),
+        ("float64 out for float32 x", x64.astype(np.float32), np.empty((4, 6))),
+        ("int out", x64, np.empty((4, 6), np.int64)),
+        ("non-contiguous slice", x64, np.empty((4, 12))[:, ::2]),
+        ("Fortran order", x64, np.empty((4, 6), order="F")),
+        ("read-only", x64, np.lib.stride_tricks.as_strided(np.empty((4, 6)), writeable=False)),
+        ("not an ndarray", x64, [[0.0] * 6] * 4),
+    ]
+
+
+@pytest.mark.parametrize("what, x, out", _bad_outs(), ids=[b[0] for b in _bad_outs()])
+def test_bad_out_raises_value_error(what, x, out):
+    before = np.array(out, copy=True)
+    with pytest.raises(ValueError, match="out"):
+        activation("relu", x, out=out)
+    np.testing.assert_array_equal(np.asarray(out), before)  # untouched
+
+
+# --------------------------------------------------------------------------
+# 5. names, aliases, parameters
+# --------------------------------------------------------------------------
+
+def test_registry_contents():
+    assert list_activations() == sorted(NAMES)
+    assert list_activations(aliases=True) == sorted(NAMES + ("swish", "identity"))
+    assert ALIASES == {"swish": "silu", "identity": "linear"}
+    assert set(ACTIVATIONS) == set(NAMES)
+    for name, entry in ACTIVATIONS.items():
+        assert isinstance(entry, Activation) and entry.name == name
+    assert sorted(e.id for e in ACTIVATIONS.values()) == list(range(len(NAMES)))
+    params = {n: (e.param_name, e.default) for n, e in ACTIVATIONS.items() if e.param_name}
+    assert params == {"leaky_relu": ("negative_slope", 0.01), "elu": ("alpha", 1.0)}
+
+
+@pytest.mark.parametrize("spelling, canonical", [
+    ("RELU", "relu"), ("ReLU", "relu"), ("Leaky_ReLU", "leaky_relu"), ("GELU_TANH", "gelu_tanh"),
+    ("Sin", "sin"), ("swish", "silu"), ("SWISH", "silu"), ("Swish", "silu"),
+    ("identity", "linear"), ("IDENTITY", "linear"),
+])
+def test_names_case_insensitive_and_aliases(spelling, canonical):
+    entry, _ = get_activation(spelling)
+    assert entry is ACTIVATIONS[canonical]
+    x = np.linspace(-4.0, 4.0, 33)
+    np.testing.assert_array_equal(activation(spelling, x), activation(canonical, x))
+    np.testing.assert_array_equal(activation(spelling, x, derivative=True),
+                                  activation(canonical, x, derivative=True))
+
+
+def test_alias_values_are_the_definitions():
+    x = np.linspace(-5.0, 5.0, 41)
+    _assert_within(activation("swish", x), x * special.expit(x), RTOL * np.abs(x), "swish")
+    np.testing.assert_array_equal(activation("identity", x), x)
+
+
+@pytest.mark.parametrize("bad", ["nope", "relu6", "", " relu", "swish2", "gelu-tanh"])
+def test_unknown_name_lists_choices(bad):
+    with pytest.raises(ValueError) as info:
+        activation(bad, [0.0])
+    message = str(info.value)
+    assert repr(bad) in message
+    for choice in list_activations(aliases=True):
+        assert choice in message
+    with pytest.raises(ValueError):
+        get_activation(bad)
+
+
+@pytest.mark.parametrize("bad", [None, 3, 1.5, b"relu", ["relu"]])
+def test_non_string_name_is_type_error(bad):
+    with pytest.raises(TypeError):
+        get_activation(bad)
+
+
+def test_get_activation_defaults_and_params():
+    assert get_activation("leaky_relu") == (ACTIVATIONS["leaky_relu"], 0.01)
+    assert get_activation("elu") == (ACTIVATIONS["elu"], 1.0)
+    assert get_activation("relu") == (ACTIVATIONS["relu"], 0.0)
+    entry, p = get_activation("LEAKY_RELU", 0.2)
+    assert entry.name == "leaky_relu" and p == 0.2 and type(p) is float
+    assert get_activation("elu", np.float32(0.5))[1] == 0.5
+    assert get_activation("elu", 2)[1] == 2.0
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if ACTIVATIONS[n].param_name is None] + ["swish"])
+def test_param_to_parameterless_activation(name):
+    canonical = ALIASES.get(name, name)
+    with pytest.raises(ValueError, match=canonical):
+        activation(name, [0.0], param=0.1)
+    with pytest.raises(ValueError, match=canonical):
+        get_activation(name, 0.0)
+
+
+@pytest.mark.parametrize("bad", ["0.1", b"1", [0.1], (0.1,), 1 + 2j, True, np.bool_(False), object()])
+@pytest.mark.parametrize("name", ["leaky_relu", "elu"])
+def test_non_numeric_param_is_type_error(name, bad):
+    with pytest.raises(TypeError):
+        activation(name, [0.0], param=bad)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_param_is_value_error(bad):
+    with pytest.raises(ValueError):
+        activation("leaky_relu", [0.0], param=bad)
+
+
+@pytest.mark.parametrize("name, p", [("leaky_relu", 0.3), ("elu", 0.7)])
+def test_param_is_used(name, p):
+    x = np.array([-2.0, -0.5, 0.5])
+    _assert_within(activation(name, x, param=p), _ref_phi(name, x, p),
+                   RTOL * np.abs(_ref_phi(name, x, p)), f"{name} param={p}")
+    _assert_within(activation(name, x, param=p, derivative=True), _ref_dphi(name, x, p),
+                   RTOL * np.abs(_ref_dphi(name, x, p)), f"{name}' param={p}")
+
+
+# --------------------------------------------------------------------------
+# 6. shapes, input conversion, threads
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (1,), (7,), (3, 4, 5), (2, 1, 3, 1, 2)])
+@pytest.mark.parametrize("name", ["gelu", "leaky_relu", "sin"])
+def test_shape_preserved(name, shape):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape) * 3.0
+    for derivative in (False, True):
+        got = activation(name, x, derivative=derivative)
+        assert isinstance(got, np.ndarray) and got.shape == np.shape(x) and got.dtype == np.float64
+        assert got.flags.c_contiguous
+        ref = (_ref_dphi if derivative else _ref_phi)(name, x)
+        _assert_within(got, ref, RTOL * np.abs(ref) + 4 * EPS * derivative, f"{name} shape {shape}")
+
+
+@pytest.mark.parametrize("x", [1.5, np.float64(1.5), np.array(1.5), np.float32(1.5), np.array(1.5, np.float32)],
+                         ids=["float", "np.float64", "0d-f64", "np.float32", "0d-f32"])
+def test_zero_dim_input_keeps_shape(x):
+    """A scalar / 0-d input is an array of shape (): the result must have shape
+    () too (element-wise), and a 0-d `out` must be accepted."""
+    dtype = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
+    got = activation("tanh", x)
+    assert got.dtype == dtype
+    assert got.shape == (), f"activation('tanh', {x!r}) has shape {got.shape}, expected ()"
+    assert float(got) == pytest.approx(math.tanh(1.5), rel=1e-7 if dtype == np.float32 else RTOL)
+    out = np.empty((), dtype=dtype)
+    assert activation("tanh", x, out=out) is out
+    assert float(out) == pytest.approx(math.tanh(1.5), rel=1e-7 if dtype == np.float32 else RTOL)
+
+
+def test_non_contiguous_and_fortran_input():
+    base = np.linspace(-5.0, 5.0, 120).reshape(10, 12)
+    for x in (base[:, ::3], base.T, np.asfortranarray(base), base[::-1]):
+        got = activation("silu", x)
+        assert got.shape == x.shape
+        ref = x * special.expit(x)
+        _assert_within(got, ref, RTOL * np.abs(ref), "silu on a strided view")
+
+
+def test_read_only_input_and_input_untouched():
+    x = np.linspace(-3.0, 3.0, 50)
+    x.flags.writeable = False
+    copy = x.copy()
+    got = activation("erf", x)
+    np.testing.assert_array_equal(x, copy)
+    _assert_within(got, special.erf(x), RTOL * np.abs(special.erf(x)), "erf on read-only input")
+
+
+@pytest.mark.parametrize("x", [
+    [0, 1, -2], np.array([0, 1, -2], dtype=np.int32), np.array([0.5, -1.5], dtype=np.float16),
+    np.array([True, False]), [[1.0, 2.0], [3.0, 4.0]],
+], ids=["list-int", "int32", "float16", "bool", "nested-list"])
+def test_non_float32_input_becomes_float64(x):
+    got = activation("tanh", x)
+    assert got.dtype == np.float64 and got.shape == np.shape(x)
+    ref = np.tanh(np.asarray(x, dtype=np.float64))
+    _assert_within(got, ref, RTOL * np.abs(ref), "tanh of converted input")
+
+
+# More than PARALLEL_MIN_ELEMENTS = 262144 elements (so the kernel goes
+# parallel), and not a multiple of the 16384-element chunk.
+BIG_SHAPE = (523, 521)  # 272483 elements
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name, p", PARAM_CASES, ids=PARAM_IDS)
+def test_large_arrays_thread_count_independent(threads, name, p, dtype):
+    assert math.prod(BIG_SHAPE) > 262144
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal(BIG_SHAPE) * 4.0).astype(dtype)
+    results = {}
+    for n in (1, 2):
+        threads(n)
+        results[n] = (activation(name, x, param=p), activation(name, x, param=p, derivative=True))
+    for k in (0, 1):
+        assert results[1][k].dtype == dtype and results[1][k].shape == BIG_SHAPE
+        np.testing.assert_array_equal(results[1][k], results[2][k])
+    # and equal to the same values computed in pieces below the parallel threshold
+    flat = x.reshape(-1)
+    pieces = np.concatenate([activation(name, flat[i:i + 100000], param=p)
+                             for i in range(0, flat.size, 100000)])
+    np.testing.assert_array_equal(results[2][0].reshape(-1), pieces)
+
+
+def test_thread_fixture_restores():
+    # the `threads` fixture (conftest) restores the count; check the API it uses
+    original = initcore.get_num_threads()
+    try:
+        initcore.set_num_threads(1)
+        assert initcore.get_num_threads() == 1 or not initcore.openmp_enabled()
+    finally:
+        initcore.set_num_threads(original)
+    assert initcore.get_num_threads() == original
+
+
+def test_large_array_values_match_reference(threads):
+    threads(2)
+    x = np.random.default_rng(3).standard_normal(300001) * 4.0
+    got = activation("gelu", x)
+    ref = _ref_phi("gelu", x)
+    _assert_within(got, ref, _phi_tolerance("gelu", x, ref), "gelu on a parallel-size array")
