@@ -31,6 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Generator",
     "activations",
+    "meanfield",
     "calculate_gain",
     "fans",
     "get_num_threads",
@@ -38,3 +39,12 @@ __all__ = [
     "set_num_threads",
     *_initializer_names,
 ]
+
+
+def __getattr__(name):
+    # meanfield needs scipy.optimize: load it on first use, not at import
+    if name == "meanfield":
+        import importlib
+
+        return importlib.import_module(".meanfield", __name__)
+    raise AttributeError(f"module 'initcore' has no attribute {name!r}")

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import _orthogonal, _random
+from . import _random
 from ._fans import LAYOUTS, calculate_gain, fans
 from ._generator import Generator, stream_for
 from ._validation import as_dtype, as_shape, choice, integer, output, real
@@ -665,6 +665,9 @@ def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32,
         raise ValueError(f"orthogonal needs both matrix sides below 2**31 (LAPACK int), got {(rows, cols)}")
     arr = output(shape, dtype, out)
     key, position = stream_for(seed)
+    # imported here: its BLAS comes with scipy.linalg, slow to import
+    from . import _orthogonal
+
     _orthogonal.haar(arr.reshape(rows, cols), key, position, gain)
     return arr
 
