@@ -14,6 +14,7 @@ Helpers are exposed as fixtures (``--import-mode=importlib`` does not put
 tests/ on sys.path, so test modules cannot import this file).
 """
 import math
+import warnings
 import types
 import zlib
 
@@ -108,6 +109,27 @@ def _random_shape(rng, ndim, low=30_000, high=200_000):
         if low <= math.prod(shape) <= high and min(shape) >= 1:
             return shape
     raise AssertionError("could not draw a shape")  # pragma: no cover
+
+
+def _raises(exc, func, *needles):
+    """Call func; it must raise `exc` with every needle in the message. Warnings
+    are errors here, so a check that warns instead of raising is caught."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(exc) as info:
+            func()
+    message = str(info.value)
+    for needle in needles:
+        assert needle in message, f"{needle!r} not in message {message!r}"
+    assert "\n" not in message.strip()
+    return message
+
+
+@pytest.fixture
+def assert_raises():
+    """``assert_raises(exc, func, *needles)``: func raises exc, even with warnings
+    as errors, in one line that contains every needle."""
+    return _raises
 
 
 @pytest.fixture
