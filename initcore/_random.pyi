@@ -1,7 +1,6 @@
 import numpy as np
 import numpy.typing as npt
 
-TRUNC_CHUNK: int
 PARALLEL_MIN: int
 _Floats = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 

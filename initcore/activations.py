@@ -28,13 +28,6 @@ class Activation:
         Name of the activation's parameter, if it has one.
     default : float
         The parameter's default (0 when there is none).
-    saturation : {'symmetric', 'sigmoid', None}
-        How saturated units are counted: ``'symmetric'`` when |phi| exceeds
-        the threshold (tanh, erf, hardtanh), ``'sigmoid'`` when phi leaves
-        [1 - threshold, threshold], None for activations that do not saturate.
-    closed_form : bool
-        Whether mean-field Gaussian integrals have closed forms (linear, relu,
-        erf).
     reference : str
         Where the function comes from.
     """
@@ -43,14 +36,12 @@ class Activation:
     id: int
     param_name: str | None = None
     default: float = 0.0
-    saturation: str | None = None
-    closed_form: bool = False
     reference: str = ""
 
 
 _TABLE = (
-    Activation("linear", 0, closed_form=True),
-    Activation("relu", 1, closed_form=True, reference="Nair & Hinton, ICML 2010"),
+    Activation("linear", 0),
+    Activation("relu", 1, reference="Nair & Hinton, ICML 2010"),
     Activation("leaky_relu", 2, "negative_slope", 0.01, reference="Maas et al., ICML 2013"),
     Activation("elu", 3, "alpha", 1.0, reference="Clevert et al., ICLR 2016"),
     Activation("selu", 4, reference="Klambauer et al., NeurIPS 2017"),
@@ -58,10 +49,10 @@ _TABLE = (
     Activation("gelu_tanh", 6, reference="Hendrycks & Gimpel, arXiv:1606.08415 (tanh approximation)"),
     Activation("silu", 7, reference="Elfwing et al. 2018; Ramachandran et al. 2017 (swish)"),
     Activation("softplus", 8, reference="Dugas et al., NeurIPS 2000"),
-    Activation("tanh", 9, saturation="symmetric"),
-    Activation("sigmoid", 10, saturation="sigmoid"),
-    Activation("erf", 11, saturation="symmetric", closed_form=True, reference="Williams, NeurIPS 1997"),
-    Activation("hardtanh", 12, saturation="symmetric"),
+    Activation("tanh", 9),
+    Activation("sigmoid", 10),
+    Activation("erf", 11, reference="Williams, NeurIPS 1997"),
+    Activation("hardtanh", 12),
     Activation("sin", 13, reference="Sitzmann et al., NeurIPS 2020 (SIREN)"),
 )
 ACTIVATIONS = {entry.name: entry for entry in _TABLE}

@@ -9,7 +9,6 @@ from cython cimport floating
 
 from fills cimport *
 
-TRUNC_CHUNK = 4096
 # kernels on fewer elements run on one thread
 PARALLEL_MIN = PARALLEL_MIN_ELEMENTS
 
