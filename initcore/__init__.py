@@ -24,12 +24,18 @@ from ._fans import calculate_gain, fans
 from ._generator import Generator
 from ._initializers import *  # noqa: F403
 from ._initializers import __all__ as _initializer_names
+from ._network import MLP
+from ._simulate import Simulation, jacobian_spectrum, simulate
 from ._threads import get_num_threads, openmp_enabled, set_num_threads
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Generator",
+    "MLP",
+    "Simulation",
+    "jacobian_spectrum",
+    "simulate",
     "activations",
     "meanfield",
     "calculate_gain",

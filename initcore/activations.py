@@ -6,6 +6,7 @@ Names are case-insensitive. Every activation is evaluated by the same C code
 (``initcore._layers``) in double precision, whatever the array dtype.
 """
 import dataclasses
+import math
 
 import numpy as np
 
@@ -30,6 +31,11 @@ class Activation:
         The parameter's default (0 when there is none).
     reference : str
         Where the function comes from.
+    bounds : tuple of float or None
+        The closed range of phi, when bounded.
+    saturates : bool
+        Whether phi flattens toward its bounds, so that units "saturate"
+        (tanh, sigmoid, erf, hardtanh).
     """
 
     name: str
@@ -37,6 +43,24 @@ class Activation:
     param_name: str | None = None
     default: float = 0.0
     reference: str = ""
+    bounds: tuple | None = None
+    saturates: bool = False
+
+    def saturation_band(self, threshold=0.99):
+        """The interval outside which an activation value counts as saturated.
+
+        A value saturates when it lies within ``1 - threshold`` of a bound of
+        phi: for tanh that is |phi| > threshold, for sigmoid phi outside
+        [1 - threshold, threshold]. Activations that do not saturate get
+        (-inf, inf).
+        """
+        threshold = real("saturation", threshold, low=0.0)
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"saturation must lie strictly between 0 and 1, got {threshold}")
+        if not self.saturates:
+            return -math.inf, math.inf
+        lo, hi = self.bounds
+        return lo + (1.0 - threshold), hi - (1.0 - threshold)
 
 
 _TABLE = (
@@ -49,11 +73,11 @@ _TABLE = (
     Activation("gelu_tanh", 6, reference="Hendrycks & Gimpel, arXiv:1606.08415 (tanh approximation)"),
     Activation("silu", 7, reference="Elfwing et al. 2018; Ramachandran et al. 2017 (swish)"),
     Activation("softplus", 8, reference="Dugas et al., NeurIPS 2000"),
-    Activation("tanh", 9),
-    Activation("sigmoid", 10),
-    Activation("erf", 11, reference="Williams, NeurIPS 1997"),
-    Activation("hardtanh", 12),
-    Activation("sin", 13, reference="Sitzmann et al., NeurIPS 2020 (SIREN)"),
+    Activation("tanh", 9, bounds=(-1.0, 1.0), saturates=True),
+    Activation("sigmoid", 10, bounds=(0.0, 1.0), saturates=True),
+    Activation("erf", 11, reference="Williams, NeurIPS 1997", bounds=(-1.0, 1.0), saturates=True),
+    Activation("hardtanh", 12, bounds=(-1.0, 1.0), saturates=True),
+    Activation("sin", 13, reference="Sitzmann et al., NeurIPS 2020 (SIREN)", bounds=(-1.0, 1.0)),
 )
 ACTIVATIONS = {entry.name: entry for entry in _TABLE}
 ALIASES = {"swish": "silu", "identity": "linear"}

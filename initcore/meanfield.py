@@ -63,7 +63,9 @@ __all__ = [
     "depth_scales",
     "fixed_point_c",
     "fixed_point_q",
+    "gaussian_moments",
     "length_map",
+    "predict_network",
     "predict_q",
 ]
 
@@ -872,3 +874,103 @@ def predict_q(activation, depth, sigma_w2, sigma_b2, q0, *, param=None):
                 result[layer + 1:] = q
                 break
     return result
+
+
+def predict_network(activations, sigma_w2, sigma_b2, widths, q0, *, params=None):
+    """Mean-field predictions for every layer of a network whose layers may
+    differ in activation, weight and bias variance, and width.
+
+    Layer l computes ``h^l = phi_{l-1}(h^{l-1}) W^l + b^l`` (``h^0``, the
+    input, is not passed through phi) with ``W^l_ij`` of variance
+    ``sigma_w2[l] / widths[l-1]``. Forward, the second moment follows the
+    length map of each layer (Poole et al. 2016, Eq. 3). Backward, a
+    cotangent of unit second moment at the output gives, under the gradient
+    independence assumption (Schoenholz et al. 2017, Eq. 15),
+
+    ``E[delta_L^2] = E[phi_L'(h^L)^2]`` and
+    ``E[delta_l^2] = E[delta_{l+1}^2] sigma_w2[l+1] (widths[l+1] / widths[l]) E[phi_l'(h^l)^2]``
+
+    for the gradients ``delta_l = dLoss/dh^l``.
+
+    Parameters
+    ----------
+    activations : sequence of str
+        One registered activation per layer.
+    sigma_w2, sigma_b2 : sequence of float
+        Per-layer weight and bias variances, >= 0.
+    widths : sequence of int
+        ``[n_0, n_1, ..., n_L]``, input width first.
+    q0 : float
+        Second moment of the input, ``mean(x_i^2)``, >= 0.
+    params : sequence of float or None, optional
+        Per-layer activation parameters (None for each activation's default).
+
+    Returns
+    -------
+    dict of numpy.ndarray
+        ``q`` (second moment of h^l), ``phi2`` (of phi(h^l)), ``dphi2``
+        (E[phi'(h^l)^2]) and ``delta2`` (E[delta_l^2]), each of length L.
+
+    References
+    ----------
+    B. Poole et al., NeurIPS 2016; S. S. Schoenholz et al., ICLR 2017.
+
+    Examples
+    --------
+    >>> p = predict_network(["relu", "relu"], [2.0, 2.0], [0.0, 0.0], [4, 4, 4], 1.0)
+    >>> p["q"], p["delta2"]
+    (array([2., 2.]), array([0.5, 0.5]))
+    """
+    depth = len(activations)
+    params = [None] * depth if params is None else list(params)
+    sigma_w2 = [real("sigma_w2", s, low=0.0) for s in sigma_w2]
+    sigma_b2 = [real("sigma_b2", s, low=0.0) for s in sigma_b2]
+    widths = [integer("widths", n, low=1) for n in widths]
+    if not (len(params) == len(sigma_w2) == len(sigma_b2) == depth == len(widths) - 1) or depth < 1:
+        raise ValueError(
+            f"need one activation, param, sigma_w2 and sigma_b2 per layer and depth + 1 widths, got "
+            f"{depth} activations, {len(params)} params, {len(sigma_w2)} sigma_w2, "
+            f"{len(sigma_b2)} sigma_b2 and {len(widths)} widths")
+    q0 = real("q0", q0, low=0.0)
+    acts = [_Act(name, param) for name, param in zip(activations, params)]
+    q, phi2, dphi2 = (np.empty(depth) for _ in range(3))
+    second = q0
+    for layer, act in enumerate(acts):
+        q[layer] = sigma_w2[layer] * second + sigma_b2[layer]
+        if math.isfinite(q[layer]):
+            f2, d2, _ = act.moments(max(q[layer], _Q_TINY))
+            phi2[layer], dphi2[layer] = f2[0], d2[0]
+        else:
+            phi2[layer] = dphi2[layer] = math.nan
+        second = phi2[layer]
+    delta2 = np.empty(depth)
+    delta2[-1] = dphi2[-1]
+    for layer in range(depth - 2, -1, -1):
+        delta2[layer] = (delta2[layer + 1] * sigma_w2[layer + 1] * (widths[layer + 2] / widths[layer + 1])
+                         * dphi2[layer])
+    return {"q": q, "phi2": phi2, "dphi2": dphi2, "delta2": delta2}
+
+
+def gaussian_moments(activation, q, *, param=None):
+    """``E[phi(sqrt(q) z)^2]`` and ``E[phi'(sqrt(q) z)^2]`` for z ~ N(0, 1).
+
+    Parameters
+    ----------
+    activation : str
+    q : float or array_like
+        Second moments, >= 0.
+    param : float, optional
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+
+    Examples
+    --------
+    >>> gaussian_moments("linear", 2.0)
+    (array([2.]), array([1.]))
+    """
+    act = _Act(activation, param)
+    q = _nonnegative_array("q", q)
+    f2, d2, _ = act.moments(np.maximum(q.ravel(), _Q_TINY))
+    return f2.reshape(q.shape or (1,)), d2.reshape(q.shape or (1,))

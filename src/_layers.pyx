@@ -1,9 +1,11 @@
-"""Layer kernels (private; use initcore.activations): activations and their
-derivatives, element-wise."""
-from libc.stdint cimport int64_t
+"""Layer kernels (private; use initcore.activations and initcore.simulate):
+activations element-wise, and fused dense layers forward and backward."""
+from libc.math cimport INFINITY
+from libc.stdint cimport int64_t, uint64_t
 from cython cimport floating
+from scipy.linalg.cython_blas cimport dgemm, sgemm
 
-from fills cimport threads_for
+from fills cimport ic_max_threads, threads_for
 
 
 cdef extern from "activations.h" nogil:
@@ -13,7 +15,49 @@ cdef extern from "activations.h" nogil:
     void ic_activation_f64(int id, double param, const double *z, double *out, int64_t n,
                            int derivative, int nthreads)
 
+cdef extern from "layers.h" nogil:
+    ctypedef void ic_sgemm(char *, char *, int *, int *, int *, float *, float *, int *,
+                           float *, int *, float *, float *, int *) noexcept nogil
+    ctypedef void ic_dgemm(char *, char *, int *, int *, int *, double *, double *, int *,
+                           double *, int *, double *, double *, int *) noexcept nogil
+    ctypedef struct ic_moments:
+        pass
+    ctypedef struct ic_act:
+        int id
+        double param
+    ctypedef struct ic_stats:
+        double sat_lo, sat_hi, hist_lo, hist_hi
+        int64_t nbins
+        int64_t *hist
+        ic_moments *moments
+        double *units
+        uint64_t *unit_hash
+        double *sums
+    int IC_MOMENT_FIELDS
+    int ic_histogram_f32(const float *v, int64_t n, double lo, double hi, int64_t nbins,
+                         int64_t *hist, int nthreads)
+    int ic_histogram_f64(const double *v, int64_t n, double lo, double hi, int64_t nbins,
+                         int64_t *hist, int nthreads)
+    int ic_forward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
+                       const float *x, const float *w, const float *b, float *z, float *a,
+                       const ic_act *act, const ic_stats *stats, int nthreads)
+    int ic_forward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
+                       const double *x, const double *w, const double *b, double *z, double *a,
+                       const ic_act *act, const ic_stats *stats, int nthreads)
+    int ic_backward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
+                        const float *x, const float *w, const float *z, float *grad,
+                        float *dx, float *dw, float *db,
+                        const ic_act *act, const ic_stats *stats, int nthreads)
+    int ic_backward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
+                        const double *x, const double *w, const double *z, double *grad,
+                        double *dx, double *dw, double *db,
+                        const ic_act *act, const ic_stats *stats, int nthreads)
+
 ACTIVATION_COUNT = IC_ACT_COUNT
+MOMENT_FIELDS = IC_MOMENT_FIELDS
+# A layer below this many multiply-adds (~2 ms of one core's GEMM) runs on one
+# thread: a second thread would cost more in start-up than it saves.
+cdef int64_t PARALLEL_MIN_MACS = 1 << 24
 
 
 def activation(int id, double param, const floating[::1] z, floating[::1] out, bint derivative):
@@ -27,3 +71,148 @@ def activation(int id, double param, const floating[::1] z, floating[::1] out, b
             ic_activation_f32(id, param, &z[0], &out[0], n, derivative, nt)
         else:
             ic_activation_f64(id, param, &z[0], &out[0], n, derivative, nt)
+
+
+cdef int _threads(int64_t batch, int64_t n_in, int64_t n_out) noexcept nogil:
+    return ic_max_threads() if batch * n_in * n_out >= PARALLEL_MIN_MACS else 1
+
+
+cdef void _check(bint ok, str what) except *:
+    if not ok:
+        raise ValueError(f"layer kernel: {what}")
+
+
+cdef ic_stats _stats(double[::1] moments, int expected_moments, int64_t n_out,
+                     double[::1] units, uint64_t[::1] unit_hash, int64_t[::1] hist,
+                     double hist_lo, double hist_hi, double sat_lo, double sat_hi,
+                     double[::1] sums) except *:
+    cdef ic_stats st
+    _check(moments.shape[0] == expected_moments * IC_MOMENT_FIELDS, "moments has the wrong length")
+    st.moments = <ic_moments *>&moments[0]
+    st.sat_lo, st.sat_hi = sat_lo, sat_hi
+    st.hist, st.nbins, st.hist_lo, st.hist_hi = NULL, 0, hist_lo, hist_hi
+    if hist is not None:
+        _check(hist.shape[0] >= 3 and hist_hi > hist_lo, "hist needs >= 1 bin and hi > lo")
+        st.hist, st.nbins = &hist[0], hist.shape[0] - 2
+    st.units = NULL
+    if units is not None:
+        _check(units.shape[0] == 2 * n_out, "units must hold 2 * n_out values")
+        st.units = &units[0]
+    st.unit_hash = NULL
+    if unit_hash is not None:
+        _check(unit_hash.shape[0] == n_out, "unit_hash must hold n_out values")
+        st.unit_hash = &unit_hash[0]
+    st.sums = NULL
+    if sums is not None:
+        _check(sums.shape[0] == 4, "sums must hold 4 values")
+        st.sums = &sums[0]
+    return st
+
+
+def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[::1] b,
+            floating[:, ::1] z, floating[:, ::1] a, int act_id, double param,
+            double[::1] moments=None, double[::1] units=None, uint64_t[::1] unit_hash=None,
+            int64_t[::1] hist=None, double hist_lo=0.0, double hist_hi=1.0,
+            double sat_lo=-INFINITY, double sat_hi=INFINITY):
+    """z = x @ w + b, a = phi(z), with statistics when `moments` is given.
+
+    z may be None (a then holds the product until phi replaces it). moments:
+    float64[2 * MOMENT_FIELDS] for z and a; units: float64[2 * n_out], the
+    mean and variance of each unit of a; unit_hash: uint64[n_out], a hash
+    of each unit's values of a; hist: int64[nbins + 2] of a.
+    BLAS must be limited to one thread by the caller for the threads to share
+    the work.
+    """
+    cdef int64_t batch = x.shape[0], n_in = x.shape[1], n_out = w.shape[1]
+    cdef ic_act act
+    cdef ic_stats st
+    cdef ic_stats *stp = NULL
+    cdef const floating *bp = NULL
+    cdef floating *zp = NULL
+    cdef int rc, nt = _threads(batch, n_in, n_out)
+    _check(0 <= act_id < IC_ACT_COUNT, f"unknown activation id {act_id}")
+    _check(n_in >= 1 and n_out >= 1 and w.shape[0] == n_in, "w must be (n_in, n_out), n_in, n_out >= 1")
+    _check(a.shape[0] == batch and a.shape[1] == n_out, "a must be (batch, n_out)")
+    _check(max(batch, n_in, n_out) < 2**31, "dimensions must be < 2**31 (BLAS int)")
+    if b is not None:
+        _check(b.shape[0] == n_out, "b must have n_out values")
+        bp = &b[0]
+    if z is not None:
+        _check(z.shape[0] == batch and z.shape[1] == n_out, "z must be (batch, n_out)")
+    if batch == 0:
+        return
+    if z is not None:
+        zp = &z[0, 0]
+    act.id, act.param = act_id, param
+    if moments is not None:
+        st = _stats(moments, 2, n_out, units, unit_hash, hist, hist_lo, hist_hi, sat_lo, sat_hi, None)
+        stp = &st
+    with nogil:
+        if floating is float:
+            rc = ic_forward_f32(sgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], bp, zp, &a[0, 0],
+                                &act, stp, nt)
+        else:
+            rc = ic_forward_f64(dgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], bp, zp, &a[0, 0],
+                                &act, stp, nt)
+    if rc != 0:
+        raise MemoryError("layer kernel: out of memory for the statistics")
+
+
+def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:, ::1] z,
+             floating[:, ::1] grad, floating[:, ::1] dx, floating[:, ::1] dw, floating[::1] db,
+             int act_id, double param, double[::1] moments=None, int64_t[::1] hist=None,
+             double hist_lo=0.0, double hist_hi=1.0, double[::1] sums=None):
+    """grad (dA in, dZ out) *= phi'(z); db = sum of dZ; dx = dZ @ w.T; dw = x.T @ dZ.
+
+    dx and db may be None. moments: float64[MOMENT_FIELDS] of dZ; hist:
+    int64[nbins + 2] of dZ; sums: float64[4] = |dx|^2, |dw|^2, |db|^2, |w|^2.
+    """
+    cdef int64_t batch = x.shape[0], n_in = x.shape[1], n_out = w.shape[1]
+    cdef ic_act act
+    cdef ic_stats st
+    cdef ic_stats *stp = NULL
+    cdef floating *dxp = NULL
+    cdef floating *dbp = NULL
+    cdef int rc, nt = _threads(batch, n_in, n_out)
+    _check(0 <= act_id < IC_ACT_COUNT, f"unknown activation id {act_id}")
+    _check(n_in >= 1 and n_out >= 1 and w.shape[0] == n_in, "w must be (n_in, n_out), n_in, n_out >= 1")
+    _check(batch >= 1 and max(batch, n_in, n_out) < 2**31, "need 1 <= batch and dimensions < 2**31")
+    _check(z.shape[0] == batch and z.shape[1] == n_out and grad.shape[0] == batch
+           and grad.shape[1] == n_out, "z and grad must be (batch, n_out)")
+    _check(dw.shape[0] == n_in and dw.shape[1] == n_out, "dw must be (n_in, n_out)")
+    if dx is not None:
+        _check(dx.shape[0] == batch and dx.shape[1] == n_in, "dx must be (batch, n_in)")
+        dxp = &dx[0, 0]
+    if db is not None:
+        _check(db.shape[0] == n_out, "db must have n_out values")
+        dbp = &db[0]
+    act.id, act.param = act_id, param
+    if moments is not None:
+        st = _stats(moments, 1, n_out, None, None, hist, hist_lo, hist_hi, -INFINITY, INFINITY, sums)
+        stp = &st
+    with nogil:
+        if floating is float:
+            rc = ic_backward_f32(sgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], &z[0, 0],
+                                 &grad[0, 0], dxp, &dw[0, 0], dbp, &act, stp, nt)
+        else:
+            rc = ic_backward_f64(dgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], &z[0, 0],
+                                 &grad[0, 0], dxp, &dw[0, 0], dbp, &act, stp, nt)
+    if rc != 0:
+        raise MemoryError("layer kernel: out of memory")
+
+
+def histogram(const floating[::1] v, double lo, double hi, int64_t[::1] hist):
+    """Adds the histogram of v over [lo, hi] to hist: int64[nbins + 2] with
+    the counts below and above the range first and last (NaN left out)."""
+    cdef int64_t n = v.shape[0]
+    cdef int rc = 0, nt = threads_for(n)
+    _check(hist.shape[0] >= 3 and hi > lo, "hist needs >= 1 bin and hi > lo")
+    if n == 0:
+        return
+    with nogil:
+        if floating is float:
+            rc = ic_histogram_f32(&v[0], n, lo, hi, hist.shape[0] - 2, &hist[0], nt)
+        else:
+            rc = ic_histogram_f64(&v[0], n, lo, hi, hist.shape[0] - 2, &hist[0], nt)
+    if rc != 0:
+        raise MemoryError("histogram: out of memory")

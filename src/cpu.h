@@ -21,4 +21,13 @@ static inline int ic_cpu_avx2(void)
 #define IC_X86_PATHS 0
 #endif
 
+/* Hot kernels are compiled for baseline x86-64 and for AVX2 / AVX-512, and the
+ * loader picks one at run time. Floating-point contraction is disabled in the
+ * build, so all clones round identically. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define IC_SIMD __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define IC_SIMD
+#endif
+
 #endif

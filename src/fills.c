@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "compact.h"
+#include "cpu.h"
 #include "fills.h"
 #include "parallel.h"
 #include "philox.h"
@@ -11,15 +12,6 @@
 
 #ifdef _OPENMP
 #include <omp.h>
-#endif
-
-/* Hot kernels are compiled for baseline x86-64 and for AVX2 / AVX-512, and the
- * loader picks one at run time. Floating-point contraction is disabled in the
- * build, so all clones round identically. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define IC_SIMD __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
-#else
-#define IC_SIMD
 #endif
 
 /* Plane loops have 1-5 iterations; unrolled, each lane loop vectorizes. */

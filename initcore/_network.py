@@ -1,0 +1,273 @@
+"""Fully connected networks at initialization, run by the fused layer kernels."""
+import numbers
+
+import numpy as np
+
+from . import _layers
+from ._generator import Generator
+from ._initializers import _canonical, expected_moments, initialize
+from ._validation import as_dtype, integer, real
+from .activations import get_activation
+
+__all__ = ["MLP", "parse_init"]
+
+_controller = None
+
+
+def single_threaded_blas():
+    """A context in which BLAS runs on one thread.
+
+    The layer kernels call BLAS from each of their own threads on separate
+    blocks, as scikit-learn's k-means does; BLAS's own threads would compete
+    with them for the same cores.
+    """
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
+
+
+def parse_init(spec):
+    """An initializer spec from ``"name"`` or ``"name:key=value,key=value"``.
+
+    Returns ``(name, params)`` with the values converted to numbers where they
+    are numbers. This is the command line's syntax, e.g. ``normal:std=0.01``.
+
+    Examples
+    --------
+    >>> parse_init("normal:std=0.01")
+    ('normal', {'std': 0.01})
+    """
+    if not isinstance(spec, str):
+        raise TypeError(f"an initializer spec must be a string, got {spec!r}")
+    name, _, rest = spec.partition(":")
+    params = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"bad initializer parameter {item!r} in {spec!r}; expected key=value")
+        try:
+            params[key.strip()] = int(value) if value.strip().lstrip("+-").isdigit() else float(value)
+        except ValueError:
+            params[key.strip()] = value.strip()
+    return _canonical(name.strip()), params
+
+
+def _per_layer(name, value, depth, single):
+    """`value` for each of `depth` layers: a list of per-layer values, or one
+    value (recognized by `single`) for every layer."""
+    if isinstance(value, list) and not single(value):
+        if len(value) != depth:
+            raise ValueError(f"{name} lists {len(value)} entries for {depth} layers")
+        return list(value)
+    return [value] * depth
+
+
+def _is_init_spec(value):
+    return (isinstance(value, (str, np.ndarray)) or callable(value)
+            or (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], str)))
+
+
+class _Init:
+    """One resolved weight or bias initializer, and its theoretical second moment."""
+
+    def __init__(self, spec, what):
+        self.spec = spec
+        self.array = None
+        self.func = None
+        if isinstance(spec, str):
+            self.name, self.params = parse_init(spec)
+        elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str) \
+                and isinstance(spec[1], dict):
+            self.name, self.params = _canonical(spec[0]), dict(spec[1])
+        elif isinstance(spec, np.ndarray):
+            self.name, self.params, self.array = "array", {}, spec
+        elif callable(spec):
+            self.name, self.params, self.func = getattr(spec, "__name__", "callable"), {}, spec
+        else:
+            raise TypeError(
+                f"{what} must be an initializer name, (name, params), 'name:key=value', a callable "
+                f"(shape, seed, dtype) -> array, or an array; got {spec!r}")
+
+    def label(self):
+        if not self.params:
+            return self.name
+        return self.name + ":" + ",".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                          for k, v in self.params.items())
+
+    def draw(self, shape, generator, dtype, what):
+        if self.array is not None:
+            value = self.array
+        elif self.func is not None:
+            value = self.func(shape, generator, dtype)
+        else:
+            return initialize(self.name, shape, seed=generator, dtype=dtype, **self.params)
+        value = np.asarray(value)
+        if value.shape != shape:
+            raise ValueError(f"{what} has shape {value.shape}, expected {shape}")
+        if value.dtype.kind not in "iuf":
+            raise TypeError(f"{what} must be real numbers, got dtype {value.dtype}")
+        if not np.isfinite(value).all():
+            raise ValueError(f"{what} contains NaN or infinity")
+        return np.ascontiguousarray(value, dtype=dtype)
+
+    def second_moment(self, shape, drawn):
+        """E[entry^2]: the initializer's theoretical value when it has one,
+        else the drawn array's."""
+        if self.array is None and self.func is None:
+            mean, std = expected_moments(self.name, shape, **self.params)
+            return mean * mean + std * std
+        return float(np.mean(np.square(drawn, dtype=np.float64))) if drawn.size else 0.0
+
+
+def _compact(widths):
+    """[784, 256, 256, 10] as '784-256x2-10'."""
+    parts, i = [], 0
+    while i < len(widths):
+        j = i
+        while j + 1 < len(widths) and widths[j + 1] == widths[i]:
+            j += 1
+        parts.append(f"{widths[i]}x{j - i + 1}" if j > i else str(widths[i]))
+        i = j + 1
+    return "-".join(parts)
+
+
+class MLP:
+    """A fully connected network, ``h^l = phi_{l-1}(h^{l-1}) W^l + b^l`` and
+    ``a^l = phi_l(h^l)``, drawn once from one seed.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``[n_0, n_1, ..., n_L]``: the input width, then each layer's width.
+    activation : str, (str, float), or list of them
+        Each layer's activation (see `initcore.activations`), with its
+        parameter as ``(name, param)``; one value applies to every layer.
+        The last layer is activated too, as in signal-propagation studies;
+        pass a list ending in ``"linear"`` for a linear read-out.
+    init : str, (str, dict), callable, numpy.ndarray, or list of them
+        Each layer's weight initializer: a registered name
+        (`initcore.list_initializers`), ``"name:key=value,..."``,
+        ``(name, params)``, a callable ``f(shape, seed, dtype) -> array``
+        drawing from the `initcore.Generator` it is given, or the weights
+        themselves, of shape ``(n_in, n_out)``. Fans follow the ``in_out``
+        layout.
+    bias : float, None, or an initializer spec, or list of them
+        A constant for every bias (default 0), None for no bias, or an
+        initializer as for `init`, of shape ``(n_out,)``.
+    seed : int, None, numpy.random.SeedSequence or initcore.Generator
+        Every weight, then bias, layer by layer, comes from this one seed.
+    dtype : float32 or float64
+
+    Attributes
+    ----------
+    weights : list of numpy.ndarray
+        ``W^l`` of shape ``(n_{l-1}, n_l)``.
+    biases : list of numpy.ndarray or None
+    activations : list of (str, float or None)
+        Canonical activation names and parameters (None when it has none).
+    sigma_w2, sigma_b2 : list of float
+        Per-layer ``n_{l-1} E[W_ij^2]`` and ``E[b_i^2]``, the variances of
+        mean-field theory: the initializer's theoretical moments when it is a
+        registered name, otherwise those of the drawn values.
+
+    Examples
+    --------
+    >>> net = MLP([784, 256, 10], activation="relu", init="kaiming_normal", seed=0)
+    >>> net.depth, net.sigma_w2
+    (2, [2.0, 2.0])
+    """
+
+    def __init__(self, widths, activation="tanh", init="xavier_normal", bias=0.0, *, seed=None,
+                 dtype="float32"):
+        try:
+            widths = [integer("widths", n, low=1) for n in widths]
+        except TypeError as exc:
+            if "must be an integer" in str(exc):
+                raise
+            raise TypeError(f"widths must be a sequence of ints, got {widths!r}") from None
+        if len(widths) < 2:
+            raise ValueError(f"widths needs the input width and at least one layer, got {widths}")
+        self.widths = widths
+        self.dtype = as_dtype(dtype)
+        depth = len(widths) - 1
+        single_act = lambda v: isinstance(v, tuple)  # noqa: E731
+        self.activations = []
+        for spec in _per_layer("activation", activation, depth, single_act):
+            name, param = spec if isinstance(spec, tuple) else (spec, None)
+            entry, value = get_activation(name, param)
+            self.activations.append((entry.name, value if entry.param_name else None))
+        inits = [_Init(s, f"init of layer {i + 1}")
+                 for i, s in enumerate(_per_layer("init", init, depth, lambda v: False))]
+        bias_specs = _per_layer("bias", bias, depth, lambda v: False)
+        generator = seed if isinstance(seed, Generator) else Generator(seed)
+        self.weights, self.biases, self.sigma_w2, self.sigma_b2 = [], [], [], []
+        self.labels = []
+        for layer, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
+            init_ = inits[layer]
+            w = init_.draw((n_in, n_out), generator, self.dtype, f"weights of layer {layer + 1}")
+            self.weights.append(w)
+            self.sigma_w2.append(n_in * init_.second_moment((n_in, n_out), w))
+            b, sigma_b2 = self._bias(bias_specs[layer], n_out, generator, layer)
+            self.biases.append(b)
+            self.sigma_b2.append(sigma_b2)
+            self.labels.append(init_.label())
+
+    def _bias(self, spec, n_out, generator, layer):
+        if spec is None or spec is False:
+            return None, 0.0
+        if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
+            value = real(f"bias of layer {layer + 1}", spec)
+            return np.full(n_out, value, dtype=self.dtype), value * value
+        init_ = _Init(spec, f"bias of layer {layer + 1}")
+        b = init_.draw((n_out,), generator, self.dtype, f"bias of layer {layer + 1}")
+        return b, init_.second_moment((n_out,), b)
+
+    @property
+    def depth(self):
+        """Number of layers L."""
+        return len(self.weights)
+
+    def __repr__(self):
+        acts = sorted({name for name, _ in self.activations})
+        inits = sorted(set(self.labels))
+        return (f"MLP({_compact(self.widths)}, activation={'/'.join(acts)}, init={'/'.join(inits)}, "
+                f"dtype={self.dtype.name})")
+
+    def layer(self, index):
+        """``(W, b, activation id, activation param)`` of layer `index` (0-based)."""
+        name, param = self.activations[index]
+        return self.weights[index], self.biases[index], get_activation(name)[0].id, param or 0.0
+
+    def input(self, x, what="x"):
+        """`x` checked against the input width, as a C-contiguous array of the
+        network's dtype."""
+        array = np.asarray(x)
+        if array.dtype.kind not in "iuf":
+            raise TypeError(f"{what} must be real numbers, got dtype {array.dtype}")
+        if array.ndim != 2 or array.shape[1] != self.widths[0]:
+            raise ValueError(f"{what} must have shape (batch, {self.widths[0]}), got {array.shape}")
+        if array.shape[0] < 1:
+            raise ValueError(f"{what} needs at least one row")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{what} contains NaN or infinity")
+        return np.ascontiguousarray(array, dtype=self.dtype)
+
+    def forward(self, x):
+        """The network's output ``a^L`` for inputs `x` of shape (batch, n_0).
+
+        Only two activations are alive at a time, whatever the depth.
+        """
+        a = self.input(x)
+        batch = a.shape[0]
+        buffers = [np.empty(batch * max(self.widths[1:]), self.dtype) for _ in range(2)]
+        with single_threaded_blas():
+            for index in range(self.depth):
+                w, b, act_id, param = self.layer(index)
+                out = buffers[index % 2][: batch * w.shape[1]].reshape(batch, w.shape[1])
+                _layers.forward(a, w, b, None, out, act_id, param)
+                a = out
+        return a.copy()
+

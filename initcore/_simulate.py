@@ -1,0 +1,630 @@
+"""Signal propagation through a network at initialization, measured layer by
+layer by the fused kernels and set beside mean-field theory."""
+import csv
+import io
+import json
+import math
+
+import numpy as np
+
+from . import _layers
+from ._generator import Generator
+from ._initializers import normal
+from ._network import MLP, single_threaded_blas
+from ._progress import Progress
+from ._validation import choice, integer, real
+from .activations import get_activation
+
+__all__ = ["Simulation", "simulate"]
+
+FIELDS = ("count", "mean", "m2", "min", "max", "nan", "inf", "zero", "saturated")
+_F = {name: i for i, name in enumerate(FIELDS)}
+LOSSES = ("mse", "bce", "cross_entropy")
+# Above this many bytes of stored activations, checkpoint="auto" recomputes
+# segments of the forward pass instead of keeping every layer.
+_STORE_BUDGET = 2 << 30
+# Histograms of unbounded quantities span mean +- this many standard
+# deviations (within the observed range).
+_HIST_SIGMAS = 4.0
+# Columns of the default table: (key, header, format).
+_TABLE = (
+    ("layer", "layer", "d"),
+    ("width", "width", "d"),
+    ("q", "q (h^2)", ".4g"),
+    ("q_theory", "q theory", ".4g"),
+    ("a_std", "std(a)", ".4g"),
+    ("saturated", "saturated", ".1%"),
+    ("zero", "zero", ".1%"),
+    ("dead_units", "dead units", ".1%"),
+    ("distinct_units", "distinct", "d"),
+    ("unit_spread", "unit spread", ".3g"),
+    ("delta2", "E[delta^2]", ".4g"),
+    ("delta2_theory", "theory", ".4g"),
+    ("dw_norm", "|dW|", ".4g"),
+    ("update_ratio", "lr|dW|/|W|", ".3g"),
+)
+
+
+def _moments(raw):
+    """A kernel's float64[9] as named moments over the finite values."""
+    count = raw[_F["count"]]
+    mean = raw[_F["mean"]] if count else math.nan
+    var = raw[_F["m2"]] / count if count else math.nan
+    return {
+        "count": count, "mean": mean, "var": var, "std": math.sqrt(var) if count else math.nan,
+        "second_moment": var + mean * mean if count else math.nan,
+        "min": raw[_F["min"]], "max": raw[_F["max"]],
+        "nan": int(raw[_F["nan"]]), "inf": int(raw[_F["inf"]]),
+        "zero": raw[_F["zero"]], "saturated": raw[_F["saturated"]],
+    }
+
+
+def _spread(values):
+    """Standard deviation of `values`, exactly 0 when they are all equal."""
+    shifted = values - values[0]
+    return float(math.sqrt(max(np.mean(shifted * shifted) - np.mean(shifted) ** 2, 0.0)))
+
+
+def _histogram_range(m):
+    """mean +- _HIST_SIGMAS std, within [min, max], never empty."""
+    if not m["count"] or not math.isfinite(m["std"]):
+        return -1.0, 1.0
+    lo = max(m["mean"] - _HIST_SIGMAS * m["std"], m["min"])
+    hi = min(m["mean"] + _HIST_SIGMAS * m["std"], m["max"])
+    if not hi > lo:
+        half = max(abs(m["mean"]) * 1e-6, 1e-30)
+        lo, hi = m["mean"] - half, m["mean"] + half
+    return float(lo), float(hi)
+
+
+class Simulation:
+    """The per-layer result of `simulate`.
+
+    Attributes
+    ----------
+    layers : list of dict
+        One record per layer (see `simulate` for the keys).
+    config : dict
+        The network and the run's settings.
+    histograms : list of dict
+        Per layer: ``activations`` and (with a backward pass) ``gradients``,
+        each ``{"edges": ndarray, "counts": ndarray, "below": int,
+        "above": int}``.
+    units : list of dict
+        Per layer: ``mean`` and ``var`` of each unit's activation over the
+        batch.
+    """
+
+    def __init__(self, config, layers, histograms, units):
+        self.config = config
+        self.layers = layers
+        self.histograms = histograms
+        self.units = units
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __repr__(self):
+        return f"<Simulation of {self.config['network']}: {len(self.layers)} layers>"
+
+    def column(self, key):
+        """One field across layers, as a float64 array."""
+        return np.array([np.nan if rec.get(key) is None else rec[key] for rec in self.layers], dtype=np.float64)
+
+    def table(self, columns=None):
+        """A readable per-layer table, measurements beside theory."""
+        specs = [c for c in _TABLE if c[0] in self.layers[0]] if columns is None else \
+            [c for c in _TABLE if c[0] in columns]
+        rows = [[h for _, h, _ in specs]]
+        for rec in self.layers:
+            row = []
+            for key, _, fmt in specs:
+                value = rec[key]
+                if value is None or (isinstance(value, float) and not math.isfinite(value)):
+                    row.append(str(value) if value is not None else "-")
+                else:
+                    row.append(format(value, fmt))
+            rows.append(row)
+        widths = [max(len(r[i]) for r in rows) for i in range(len(specs))]
+        lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths)) for r in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        head = (f"{self.config['network']}, batch {self.config['batch']}, "
+                f"input q0 = {self.config['q0']:.4g}"
+                + (f", loss {self.config['loss']}" if self.config.get("loss") else ""))
+        return head + "\n" + "\n".join(lines)
+
+    def __str__(self):
+        return self.table()
+
+    def to_dict(self):
+        """Everything as plain Python types: config, layers, histograms, units."""
+        def plain(h):
+            return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in h.items()}
+        return {
+            "config": self.config,
+            "layers": self.layers,
+            "histograms": [{k: plain(v) for k, v in h.items()} for h in self.histograms],
+            "units": [{k: v.tolist() for k, v in u.items()} for u in self.units],
+        }
+
+    def to_json(self, path=None, **kwargs):
+        """JSON text of `to_dict` (non-finite numbers as null); written to
+        `path` when given."""
+        def clean(obj):
+            if isinstance(obj, float) and not math.isfinite(obj):
+                return None
+            if isinstance(obj, dict):
+                return {k: clean(v) for k, v in obj.items()}
+            if isinstance(obj, list):
+                return [clean(v) for v in obj]
+            return obj
+        text = json.dumps(clean(self.to_dict()), **kwargs)
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return text
+
+    def to_csv(self, path=None):
+        """The per-layer records as CSV (one row per layer)."""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(self.layers[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.layers)
+        text = buffer.getvalue()
+        if path is not None:
+            with open(path, "w") as f:
+                f.write(text)
+        return text
+
+    def plot(self, path=None, *, layers=None):
+        """Per-layer histograms of activations and gradients (as in Glorot &
+        Bengio 2010, Figs. 6-7) and per-layer curves of the activation
+        std, saturation and gradient norm, theory dashed.
+
+        Needs matplotlib (``pip install initcore[plot]``). Returns the
+        figure; saves it to `path` when given.
+        """
+        from ._plots import plot_simulation
+
+        return plot_simulation(self, path, layers=layers)
+
+
+def _input(net, x, batch, q0, generator):
+    if x is not None:
+        return net.input(x)
+    batch = integer("batch", batch, low=1)
+    q0 = real("q0", q0, low=0.0)
+    return normal((batch, net.widths[0]), std=math.sqrt(q0), seed=generator, dtype=net.dtype)
+
+
+def _targets(loss, targets, out_width, batch):
+    if loss is None:
+        if targets is not None:
+            raise ValueError("targets were given without a loss; pass loss='mse', 'bce' or 'cross_entropy'")
+        return None
+    if targets is None:
+        raise ValueError(f"loss={loss!r} needs targets")
+    y = np.asarray(targets)
+    if loss == "cross_entropy":
+        if y.ndim != 1 or y.shape[0] != batch or y.dtype.kind not in "iu":
+            raise ValueError(f"cross_entropy targets must be {batch} integer class labels, got "
+                             f"shape {y.shape} and dtype {y.dtype}")
+        if y.min() < 0 or y.max() >= out_width:
+            raise ValueError(f"cross_entropy labels must lie in [0, {out_width - 1}], got "
+                             f"{int(y.min())}..{int(y.max())}")
+        return y.astype(np.intp)
+    if y.ndim == 1 and out_width == 1:
+        y = y[:, None]
+    if y.shape != (batch, out_width) or y.dtype.kind not in "iufb":
+        raise ValueError(f"{loss} targets must have shape ({batch}, {out_width}), got {y.shape}")
+    y = y.astype(np.float64)
+    if not np.isfinite(y).all():
+        raise ValueError("targets contain NaN or infinity")
+    if loss == "bce" and not ((y == 0) | (y == 1)).all():
+        raise ValueError("bce targets must be 0 or 1")
+    return y
+
+
+def _loss_gradient(loss, z_out, a_out, y):
+    """The mean loss over the batch, and each example's gradient of its own
+    loss: w.r.t. a (mse), or w.r.t. z (bce with a sigmoid output,
+    cross-entropy with a linear one), in float64."""
+    batch, width = a_out.shape
+    if loss == "mse":
+        diff = a_out.astype(np.float64) - y
+        return float(np.mean(diff * diff)), 2.0 * diff / width
+    z = z_out.astype(np.float64)
+    if loss == "bce":
+        # softplus(z) - y z, stable for either sign
+        value = float(np.mean(np.logaddexp(0.0, z) - y * z))
+        return value, (1.0 / (1.0 + np.exp(-z)) - y) / width
+    shifted = z - z.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    value = float(-np.mean(log_p[np.arange(batch), y]))
+    grad = np.exp(log_p)
+    grad[np.arange(batch), y] -= 1.0
+    return value, grad
+
+
+def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=None, targets=None,
+             bins=64, saturation=0.99, lr=0.01, checkpoint="auto", progress=None):
+    """Push a batch through `net` and measure every layer, forward and backward.
+
+    Each layer runs as one fused kernel call: the GEMM, bias, activation and
+    every statistic below in one pass over memory (float64 accumulation,
+    bit-identical for any thread count). Each record holds the measurement
+    and, where mean-field theory makes a prediction (Poole et al. 2016;
+    Schoenholz et al. 2017), the prediction beside it.
+
+    Parameters
+    ----------
+    net : MLP
+    x : array_like, optional
+        Inputs of shape (batch, n_0). By default Gaussian inputs with second
+        moment `q0`, drawn from `seed`.
+    batch : int
+        Rows of the default input.
+    q0 : float
+        Second moment of the default input.
+    seed : int, None, SeedSequence or Generator
+        Draws the default input and the backward probe.
+    backward : bool
+        Also backpropagate, and record gradients.
+    loss : {None, "mse", "bce", "cross_entropy"}
+        None starts the backward pass from a standard Gaussian cotangent at
+        the output (the signal-propagation probe: every E[delta^2] is then
+        relative to E[g^2] = 1). "mse" is the mean squared error of the
+        output; "bce" (last activation sigmoid) and "cross_entropy" (softmax
+        of a linear last layer) work from the logits.
+    targets : array_like, optional
+        For a loss: (batch, n_L) values (mse; 0/1 for bce), or class labels
+        (cross_entropy).
+    bins : int
+        Histogram bins. Bounded activations (tanh, sigmoid, ...) are binned
+        over their whole range, in the same pass as everything else; other
+        quantities over mean +- 4 std within their observed range, in a
+        second pass.
+    saturation : float
+        A value of a saturating activation counts as saturated within
+        ``1 - saturation`` of a bound of phi (|tanh| > 0.99, sigmoid outside
+        [0.01, 0.99] by default).
+    lr : float
+        Learning rate for the update-to-weight ratio ``lr |dW| / |W|``.
+    checkpoint : "auto", None or int
+        With a backward pass, keep only every k-th layer's input and
+        recompute the rest when it is needed (Chen et al. 2016, sqrt(L)
+        memory for one extra forward pass). "auto" does so with k = ceil(sqrt(L))
+        only when keeping every layer would take more than 2 GiB.
+    progress : bool or None
+        A progress bar on stderr; None shows one on a terminal when the run
+        takes more than a second.
+
+    Returns
+    -------
+    Simulation
+        Per-layer records with the keys
+
+        * ``layer``, ``width``, ``activation``, ``init``;
+        * ``q`` = mean(h^2) of the pre-activations and ``q_theory``;
+          ``z_mean``, ``z_std``, ``z_nan``, ``z_inf``;
+        * ``a_mean``, ``a_std``, ``a_min``, ``a_max``, ``a2`` = mean(a^2) and
+          ``a2_theory``;
+        * ``saturated`` and ``zero`` (fractions of activations),
+          ``dead_units`` (fraction of units exactly 0 on the whole batch),
+          ``distinct_units`` (units whose activations differ anywhere on the
+          batch; 1 means every unit is the same) and ``unit_spread`` (the
+          standard deviation across units of each unit's mean activation;
+          exactly 0 when every unit is identical);
+
+        and with a backward pass
+
+        * ``delta2`` = mean(delta^2) and ``delta2_theory``, where delta is
+          each example's gradient of its own loss (or of g . a^L for the
+          probe) w.r.t. the pre-activations;
+        * ``dw_norm`` = |dW|_F and ``db_norm`` = |db| for the loss averaged
+          over the batch, ``w_norm`` = |W|_F, and ``update_ratio`` =
+          lr |dW|_F / |W|_F;
+        * ``dx2`` = mean(dx^2), the per-example gradient w.r.t. the layer's
+          input.
+
+    References
+    ----------
+    X. Glorot & Y. Bengio, AISTATS 2010; B. Poole et al., NeurIPS 2016;
+    S. S. Schoenholz et al., ICLR 2017; T. Chen et al., arXiv:1604.06174.
+
+    Examples
+    --------
+    >>> net = MLP([256] * 11, activation="tanh", init="xavier_normal", seed=0)
+    >>> sim = simulate(net, batch=256, seed=1)
+    >>> len(sim), round(sim.layers[0]["q"] / sim.layers[0]["q_theory"], 1)
+    (10, 1.0)
+    """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be an initcore.MLP, got {type(net).__name__}")
+    if loss is not None:
+        loss = choice("loss", loss, LOSSES)
+        last = net.activations[-1][0]
+        if loss == "bce" and last != "sigmoid":
+            raise ValueError(f"loss='bce' needs a sigmoid last layer, got {last!r}")
+        if loss == "cross_entropy" and last != "linear":
+            raise ValueError(f"loss='cross_entropy' needs a linear last layer (softmax is part of the loss), got {last!r}")
+    if not isinstance(backward, (bool, np.bool_)):
+        raise TypeError(f"backward must be True or False, got {backward!r}")
+    if loss is not None and not backward:
+        raise ValueError("a loss needs backward=True")
+    bins = integer("bins", bins, low=1)
+    lr = real("lr", lr, low=0.0)
+    generator = seed if isinstance(seed, Generator) else Generator(seed)
+    x = _input(net, x, batch, q0, generator)
+    batch = x.shape[0]
+    y = _targets(loss, targets, net.widths[-1], batch)
+    depth = net.depth
+    entries = [get_activation(name)[0] for name, _ in net.activations]
+    bands = [entry.saturation_band(saturation) for entry in entries]
+    segment = _segment(net, batch, backward, checkpoint)
+
+    from . import meanfield
+
+    q_in = float(np.mean(np.square(x, dtype=np.float64)))
+    theory = meanfield.predict_network([n for n, _ in net.activations], net.sigma_w2, net.sigma_b2,
+                                       net.widths, q_in, params=[p for _, p in net.activations])
+    records, histograms, units = [], [], []
+    steps = depth * (2 if backward else 1)
+    with single_threaded_blas(), Progress(steps, "simulate", progress) as bar:
+        run = _Run(net, batch, bins, bands, entries, segment if backward else 0)
+        saved = run.forward(x, records, histograms, units, theory, bar, keep=backward)
+        if backward:
+            run.backward(saved, loss, y, records, histograms, theory, lr, generator, bar)
+    config = {
+        "network": repr(net), "widths": net.widths, "activations": [list(a) for a in net.activations],
+        "inits": net.labels, "sigma_w2": net.sigma_w2, "sigma_b2": net.sigma_b2,
+        "batch": batch, "q0": q_in, "dtype": net.dtype.name, "backward": bool(backward),
+        "loss": loss, "bins": bins, "saturation": saturation, "lr": lr,
+        "checkpoint": segment if backward and segment < depth else None,
+    }
+    if backward and loss is not None:
+        config["loss_value"] = run.loss_value
+    return Simulation(config, records, histograms, units)
+
+
+def _segment(net, batch, backward, checkpoint):
+    """Layers per checkpointed segment (net.depth: keep every layer)."""
+    if checkpoint is None or checkpoint is False:
+        return net.depth
+    if isinstance(checkpoint, str):
+        if checkpoint != "auto":
+            raise ValueError(f"checkpoint must be 'auto', None or a positive int, got {checkpoint!r}")
+        stored = 2 * batch * sum(net.widths[1:]) * net.dtype.itemsize
+        return net.depth if not backward or stored <= _STORE_BUDGET else math.ceil(math.sqrt(net.depth))
+    return min(integer("checkpoint", checkpoint, low=1), net.depth)
+
+
+class _Run:
+    """Buffers and per-layer kernel calls of one simulation."""
+
+    def __init__(self, net, batch, bins, bands, entries, segment):
+        self.net, self.batch, self.bins, self.bands, self.entries = net, batch, bins, bands, entries
+        self.segment = segment
+        self.wide = max(net.widths)
+        self.loss_value = None
+
+    def _buffer(self, width):
+        return np.empty((self.batch, width), self.net.dtype)
+
+    def _layer_forward(self, index, a_in, z, a, stats):
+        w, b, act_id, param = self.net.layer(index)
+        if stats is None:
+            _layers.forward(a_in, w, b, z, a, act_id, param)
+            return
+        lo, hi = self.entries[index].bounds or (0.0, 1.0)
+        _layers.forward(a_in, w, b, z, a, act_id, param, stats["moments"], stats["units"],
+                        stats["hash"], stats["hist"] if self.entries[index].bounds else None,
+                        lo, hi, *self.bands[index])
+
+    def forward(self, x, records, histograms, units, theory, bar, keep):
+        """All layers with statistics. Returns what the backward pass needs:
+        per layer (z, a) when every layer is kept, else the checkpointed
+        inputs."""
+        net, depth = self.net, self.net.depth
+        kept = {"z": [None] * depth, "a": [None] * depth, "inputs": {0: x}}
+        every = keep and self.segment >= depth
+        ping = [self._flat(), self._flat()]
+        a_in = x
+        for index in range(depth):
+            n_out = net.widths[index + 1]
+            stats = {"moments": np.zeros(2 * len(FIELDS)), "units": np.zeros(2 * n_out),
+                     "hash": np.zeros(n_out, np.uint64), "hist": np.zeros(self.bins + 2, np.int64)}
+            if every:
+                z, a = self._buffer(n_out), self._buffer(n_out)
+            else:
+                z, a = None, ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
+            last = index == depth - 1
+            if keep and not every and last:
+                z, a = self._buffer(n_out), self._buffer(n_out)  # the loss needs both
+            self._layer_forward(index, a_in, z, a, stats)
+            record, hist = self._forward_record(index, stats, a, theory)
+            records.append(record)
+            histograms.append({"activations": hist})
+            units.append({"mean": stats["units"][:n_out].copy(), "var": stats["units"][n_out:].copy()})
+            if every or (keep and last):
+                kept["z"][index], kept["a"][index] = z, a
+            if keep and not every and (index + 1) % self.segment == 0 and not last:
+                kept["inputs"][index + 1] = a.copy()
+            a_in = a
+            bar.step()
+        return kept
+
+    def _flat(self):
+        return np.empty(self.batch * self.wide, self.net.dtype)
+
+    def _forward_record(self, index, stats, a, theory):
+        net, entry = self.net, self.entries[index]
+        n_out = net.widths[index + 1]
+        zm = _moments(stats["moments"][: len(FIELDS)])
+        am = _moments(stats["moments"][len(FIELDS):])
+        total = self.batch * n_out
+        unit_mean, unit_var = stats["units"][:n_out], stats["units"][n_out:]
+        hist = stats["hist"]
+        if entry.bounds:
+            lo, hi = entry.bounds
+        else:
+            lo, hi = _histogram_range(am)
+            _layers.histogram(a.reshape(-1), lo, hi, hist)
+        record = {
+            "layer": index + 1, "width": n_out, "activation": net.activations[index][0],
+            "init": net.labels[index],
+            "q": zm["second_moment"], "q_theory": float(theory["q"][index]),
+            "z_mean": zm["mean"], "z_std": zm["std"], "z_nan": zm["nan"], "z_inf": zm["inf"],
+            "a_mean": am["mean"], "a_std": am["std"], "a_min": am["min"], "a_max": am["max"],
+            "a2": am["second_moment"], "a2_theory": float(theory["phi2"][index]),
+            "saturated": am["saturated"] / total, "zero": am["zero"] / total,
+            "dead_units": float(np.mean((unit_mean == 0) & (unit_var == 0))),
+            "distinct_units": int(np.unique(stats["hash"]).size),
+            "unit_spread": _spread(unit_mean),
+        }
+        return record, {"edges": np.linspace(lo, hi, self.bins + 1), "counts": hist[1:-1].copy(),
+                        "below": int(hist[0]), "above": int(hist[-1])}
+
+    def _recompute(self, kept, start, stop):
+        """Layers [start, stop) again from their checkpointed input, keeping
+        z and a for the backward pass."""
+        a_in = kept["inputs"][start]
+        for index in range(start, stop):
+            if kept["z"][index] is None:
+                n_out = self.net.widths[index + 1]
+                z, a = self._buffer(n_out), self._buffer(n_out)
+                self._layer_forward(index, a_in, z, a, None)
+                kept["z"][index], kept["a"][index] = z, a
+            a_in = kept["a"][index]
+
+    def backward(self, kept, loss, y, records, histograms, theory, lr, generator, bar):
+        net, depth, batch = self.net, self.net.depth, self.batch
+        grads = [self._flat(), self._flat()]
+        n_top = net.widths[-1]
+        top = grads[(depth - 1) % 2][: batch * n_top].reshape(batch, n_top)
+        if loss is None:
+            normal((batch, n_top), seed=generator, dtype=net.dtype, out=top)
+            scale = 1.0
+        else:
+            self.loss_value, g = _loss_gradient(loss, kept["z"][-1], kept["a"][-1], y)
+            top[...] = g
+            scale = float(np.mean(g * g))
+        from_logits = loss in ("bce", "cross_entropy")
+        if from_logits:
+            # the kernel multiplies by phi'(z); here g already is dLoss/dz
+            dphi2_top = float(theory["dphi2"][-1])
+            scale = scale / dphi2_top if dphi2_top > 0 else math.nan
+        dw = np.empty(max(a * b for a, b in zip(net.widths[:-1], net.widths[1:])), net.dtype)
+        db = np.empty(max(net.widths[1:]), net.dtype)
+        grad = top
+        for index in range(depth - 1, -1, -1):
+            start = index - index % self.segment
+            if kept["z"][index] is None:
+                self._drop_below(kept, start + self.segment)
+                self._recompute(kept, start, index + 1)
+            w, b, act_id, param = net.layer(index)
+            n_in, n_out = w.shape
+            a_in = kept["inputs"][index] if index in kept["inputs"] else kept["a"][index - 1]
+            if from_logits and index == depth - 1:
+                act_id = get_activation("linear")[0].id
+            dx = None if index == 0 else grads[(index - 1) % 2][: batch * n_in].reshape(batch, n_in)
+            moments, sums = np.zeros(len(FIELDS)), np.zeros(4)
+            _layers.backward(a_in, w, kept["z"][index], grad, dx, dw[: n_in * n_out].reshape(n_in, n_out),
+                             None if b is None else db[:n_out], act_id, param, moments, None, 0.0, 1.0, sums)
+            gm = _moments(moments)
+            lo, hi = _histogram_range(gm)
+            hist = np.zeros(self.bins + 2, np.int64)
+            _layers.histogram(grad.reshape(-1), lo, hi, hist)
+            # the kernel sums the examples' gradients; dW and db are of the mean loss
+            w_norm = math.sqrt(sums[3])
+            dw_norm = math.sqrt(sums[1]) / batch
+            records[index].update({
+                "delta2": gm["second_moment"], "delta2_theory": scale * float(theory["delta2"][index]),
+                "dw_norm": dw_norm, "db_norm": math.sqrt(sums[2]) / batch if b is not None else None,
+                "w_norm": w_norm,
+                "update_ratio": lr * dw_norm / w_norm if w_norm > 0 else (0.0 if dw_norm == 0 else math.inf),
+                "dx2": sums[0] / (batch * n_in) if dx is not None else None,
+            })
+            histograms[index]["gradients"] = {"edges": np.linspace(lo, hi, self.bins + 1),
+                                              "counts": hist[1:-1].copy(), "below": int(hist[0]),
+                                              "above": int(hist[-1])}
+            grad = dx
+            bar.step()
+
+    def _drop_below(self, kept, stop):
+        """Frees the recomputed layers of the segment above."""
+        for index in range(stop, self.net.depth):
+            kept["z"][index] = kept["a"][index] = None
+
+
+def jacobian_spectrum(net, x, *, jacobian=False):
+    """Singular values of the input-output Jacobian ``d a^L / d x`` at `x`.
+
+    Dynamical isometry (Saxe et al. 2014; Pennington, Schoenholz & Ganguli
+    2017) is a spectrum concentrated around 1: orthogonal weights at the
+    critical point keep it so at any depth, Gaussian weights spread it out
+    as depth grows.
+
+    The Jacobian is formed by the backward kernel with one cotangent per
+    output unit (``J = D_L W_L^T ... D_1 W_1^T`` with ``D_l =
+    diag(phi'(h^l))``), so it takes memory and time of a batch of n_L rows:
+    meant for moderate widths.
+
+    Parameters
+    ----------
+    net : MLP
+    x : array_like
+        One input, of shape (n_0,) or (1, n_0).
+    jacobian : bool
+        Also return the Jacobian itself, (n_L, n_0) float64.
+
+    Returns
+    -------
+    numpy.ndarray
+        The min(n_0, n_L) singular values, in decreasing order, float64;
+        with ``jacobian=True``, ``(singular values, J)``.
+
+    References
+    ----------
+    A. M. Saxe, J. L. McClelland, S. Ganguli, ICLR 2014; J. Pennington,
+    S. S. Schoenholz, S. Ganguli, NeurIPS 2017.
+
+    Examples
+    --------
+    >>> net = MLP([64] * 5, activation="linear", init="orthogonal", seed=0)
+    >>> s = jacobian_spectrum(net, np.ones(64))
+    >>> bool(np.allclose(s, 1.0, atol=1e-5))
+    True
+    """
+    from scipy.linalg import svdvals
+
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be an initcore.MLP, got {type(net).__name__}")
+    point = np.asarray(x)
+    if point.ndim == 1:
+        point = point[None, :]
+    if point.ndim != 2 or point.shape[0] != 1:
+        raise ValueError(f"x must be one input of shape ({net.widths[0]},) or (1, {net.widths[0]}), got {np.shape(x)}")
+    point = net.input(point)
+    rows = net.widths[-1]
+    inputs, zs = [], []
+    with single_threaded_blas():
+        a = point
+        for index in range(net.depth):
+            w, b, act_id, param = net.layer(index)
+            z, out = np.empty((1, w.shape[1]), net.dtype), np.empty((1, w.shape[1]), net.dtype)
+            _layers.forward(a, w, b, z, out, act_id, param)
+            inputs.append(a)
+            zs.append(z)
+            a = out
+        grad = np.eye(rows, dtype=net.dtype)
+        for index in range(net.depth - 1, -1, -1):
+            w, _, act_id, param = net.layer(index)
+            n_in = w.shape[0]
+            dx = np.empty((rows, n_in), net.dtype)
+            _layers.backward(np.repeat(inputs[index], rows, axis=0), w, np.repeat(zs[index], rows, axis=0),
+                             grad, dx, np.empty_like(w), None, act_id, param)
+            grad = dx
+    jac = grad.astype(np.float64)
+    values = svdvals(jac)
+    return (values, jac) if jacobian else values

@@ -1,0 +1,77 @@
+/* Fused dense-layer kernels: one BLAS GEMM per block of rows (or of weight
+ * rows), with bias, activation and every statistic applied to the block while
+ * it is still in cache.
+ *
+ * Matrices are C-contiguous: x (batch, n_in), w (n_in, n_out), z and a
+ * (batch, n_out). BLAS is column-major, so each row-major product is computed
+ * as its transpose (the trick of sklearn/utils/_cython_blas.pyx).
+ *
+ * Statistics are accumulated in float64 per fixed block, and blocks are merged
+ * in order with Chan et al.'s (1979) pairwise formula. Blocks depend only on
+ * the shapes, so results are bit-identical for any thread count. BLAS must run
+ * single-threaded inside the kernels (the caller limits it); each OpenMP
+ * thread calls it on its own blocks. */
+#ifndef INITCORE_LAYERS_H
+#define INITCORE_LAYERS_H
+
+#include <stdint.h>
+
+typedef void ic_sgemm(char *transa, char *transb, int *m, int *n, int *k, float *alpha,
+                      float *a, int *lda, float *b, int *ldb, float *beta, float *c, int *ldc);
+typedef void ic_dgemm(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
+                      double *a, int *lda, double *b, int *ldb, double *beta, double *c, int *ldc);
+
+/* Moments over the finite values of a tensor, and counts over all of it.
+ * Python reads it as float64[IC_MOMENT_FIELDS]. */
+typedef struct {
+    double count, mean, m2, min, max, nan, inf, zero, saturated;
+} ic_moments;
+#define IC_MOMENT_FIELDS 9
+
+typedef struct {
+    int id;                    /* activation, an IC_ACT_* id */
+    double param;
+} ic_act;
+
+/* What to measure; a NULL pointer skips that output. */
+typedef struct {
+    double sat_lo, sat_hi;     /* a value is saturated when outside [sat_lo, sat_hi] */
+    double hist_lo, hist_hi;
+    int64_t nbins;
+    int64_t *hist;             /* nbins + 2: below range, bins, above range (NaN excluded) */
+    ic_moments *moments;       /* forward: [z, a]; backward: [dz] */
+    double *units;             /* forward: [mean, var] x n_out of a */
+    uint64_t *unit_hash;       /* forward: a hash of each unit's activations */
+    double *sums;              /* backward: [|dx|^2, |dw|^2, |db|^2, |w|^2] */
+} ic_stats;
+
+/* z = x @ w + b and a = phi(z). With z NULL the product is formed in a and
+ * replaced by phi in place. b may be NULL (no bias); stats may be NULL.
+ * Returns 0, or -1 when out of memory. */
+int ic_forward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
+                   const float *x, const float *w, const float *b, float *z, float *a,
+                   const ic_act *act, const ic_stats *stats, int nthreads);
+int ic_forward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
+                   const double *x, const double *w, const double *b, double *z, double *a,
+                   const ic_act *act, const ic_stats *stats, int nthreads);
+
+/* Given dA in `grad`, replaces it by dZ = dA * phi'(z), then forms
+ * db = sum over the batch of dZ (unless db is NULL), dx = dZ @ w^T (unless dx
+ * is NULL) and dw = x^T @ dZ. Returns 0, or -1 when out of memory. */
+int ic_backward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
+                    const float *x, const float *w, const float *z, float *grad,
+                    float *dx, float *dw, float *db,
+                    const ic_act *act, const ic_stats *stats, int nthreads);
+int ic_backward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
+                    const double *x, const double *w, const double *z, double *grad,
+                    double *dx, double *dw, double *db,
+                    const ic_act *act, const ic_stats *stats, int nthreads);
+
+/* Adds the histogram of v[0..n) to hist (nbins + 2 slots, as in ic_stats).
+ * Returns 0, or -1 when out of memory. */
+int ic_histogram_f32(const float *v, int64_t n, double lo, double hi, int64_t nbins,
+                     int64_t *hist, int nthreads);
+int ic_histogram_f64(const double *v, int64_t n, double lo, double hi, int64_t nbins,
+                     int64_t *hist, int nthreads);
+
+#endif
