@@ -9,6 +9,8 @@ import numpy as np
 
 from ._fans import fans
 from ._initializers import expected_moments, initialize
+from ._network import MLP, parse_init
+from ._simulate import simulate
 
 # (label, initializer, params): the seeds' four failure cases, then the remedies.
 REPORT_CASES = (
@@ -86,12 +88,137 @@ def format_rows(rows, fmt):
     return format_table(rows)
 
 
+# The seeds' too-small and too-large weights against Xavier, on tanh.
+SIMULATE_INITS = ("normal:std=0.01", "normal:std=1", "xavier_normal")
+SUMMARY_COLUMNS = ("init", "sigma_w2", "chi1", "phase", "std(a) first", "std(a) last", "theory last",
+                   "saturated last", "E[delta^2] first", "E[delta^2] last")
+
+
+def split_inits(text):
+    """'zeros,normal:std=0.01,mean=0,xavier_normal' -> three specs: a piece
+    holding '=' but no ':' continues the previous spec's parameters."""
+    specs = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        if "=" in piece and ":" not in piece and specs:
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    return specs
+
+
+def _positive(name):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}")
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be a positive integer, got {text!r}")
+        return value
+    return parse
+
+
+def _shown_layers(depth, every):
+    step = every if every else max(depth // 10, 1)
+    return sorted({1, depth, *range(step, depth + 1, step)})
+
+
+def _summary(sim, activation):
+    from . import meanfield
+
+    first, last = sim.layers[0], sim.layers[-1]
+    sigma_w2, sigma_b2 = sim.config["sigma_w2"][-1], sim.config["sigma_b2"][-1]
+    chi = meanfield.chi1(activation, sigma_w2, sigma_b2)
+    phase = "critical" if abs(chi - 1) < 0.02 else ("ordered" if chi < 1 else "chaotic")
+    return {
+        "init": sim.config["inits"][0], "sigma_w2": sigma_w2, "chi1": chi, "phase": phase,
+        "std(a) first": first["a_std"], "std(a) last": last["a_std"],
+        "theory last": float(np.sqrt(max(last["a2_theory"], 0.0))), "saturated last": last["saturated"],
+        "E[delta^2] first": first.get("delta2"), "E[delta^2] last": last.get("delta2"),
+    }
+
+
+def _plain_table(rows, columns):
+    def cell(value):
+        if value is None:
+            return "-"
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+    body = [[cell(row[c]) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in body)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in body]
+    return "\n".join(lines)
+
+
+def run_simulate(args):
+    """The `simulate` command: one simulation per initializer, tables of
+    measurement beside mean-field theory."""
+    specs = [spec for text in (args.init or [",".join(SIMULATE_INITS)]) for spec in split_inits(text)]
+    for spec in specs:
+        parse_init(spec)  # an unknown name fails before any work
+    widths = [args.width] * (args.depth + 1)
+    bias = ("normal", {"std": args.bias_std}) if args.bias_std > 0 else 0.0
+    sims = []
+    for spec in specs:
+        net = MLP(widths, activation=args.activation, init=spec, bias=bias, seed=args.seed, dtype=args.dtype)
+        sims.append(simulate(net, batch=args.batch, seed=args.seed + 1, backward=not args.no_backward,
+                             progress=False if args.quiet else None))
+    if args.plot:
+        from ._plots import plot_compare
+
+        plot_compare(sims, specs, args.plot)
+    if args.format == "json":
+        print(json.dumps([json.loads(sim.to_json()) for sim in sims], indent=1))
+        return
+    if args.format == "csv":
+        buffer = io.StringIO()
+        fields = ["init"] + list(sims[0].layers[0])
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for spec, sim in zip(specs, sims):
+            writer.writerows({"init": spec, **rec} for rec in sim.layers)
+        print(buffer.getvalue().rstrip("\n"))
+        return
+    shown = _shown_layers(args.depth, args.every)
+    print(f"{args.activation} network, depth {args.depth}, width {args.width}, batch {args.batch}, "
+          f"{args.dtype}, seed {args.seed}: measured next to mean-field theory\n")
+    print(_plain_table([_summary(sim, args.activation) for sim in sims], SUMMARY_COLUMNS))
+    for spec, sim in zip(specs, sims):
+        sub = type(sim)(sim.config, [sim.layers[i - 1] for i in shown], [], [])
+        print(f"\n== init {spec} (layers {', '.join(map(str, shown))}) ==")
+        print(sub.table().split("\n", 1)[1])
+    if args.plot:
+        print(f"\nplot written to {args.plot}")
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="initcore",
         description="Seeded neural-network initializers: theory next to samples.",
     )
     sub = parser.add_subparsers(dest="command")
+    sim = sub.add_parser("simulate", help="push a batch through a deep network: per-layer statistics beside theory")
+    sim.add_argument("--activation", default="tanh", help="activation of every layer (default tanh)")
+    sim.add_argument("--init", action="append", metavar="SPEC",
+                     help="weight initializer, e.g. xavier_normal or normal:std=0.01; repeat or separate by "
+                          f"commas to compare (default {','.join(SIMULATE_INITS)})")
+    sim.add_argument("--depth", type=_positive("--depth"), default=50)
+    sim.add_argument("--width", type=_positive("--width"), default=512)
+    sim.add_argument("--batch", type=_positive("--batch"), default=512)
+    sim.add_argument("--bias-std", type=float, default=0.0, help="biases ~ N(0, bias_std^2) (default 0)")
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    sim.add_argument("--no-backward", action="store_true", help="forward pass only")
+    sim.add_argument("--every", type=_positive("--every"), default=None,
+                     help="show every N-th layer (default: about 10 rows)")
+    sim.add_argument("--plot", metavar="FILE", help="write per-layer curves to FILE (png, svg, pdf)")
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim_format = sim.add_mutually_exclusive_group()
+    sim_format.add_argument("--json", dest="format", action="store_const", const="json", default=None)
+    sim_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None)
     report = sub.add_parser("report", help="theoretical vs sampled moments of common initializers (default)")
     # Options may come before or after 'report'; the subcommand's copies have
     # no defaults so they never overwrite a value given before it.
@@ -112,6 +239,17 @@ def _parser():
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    if args.command == "simulate":
+        try:
+            if args.seed < 0:
+                raise UsageError(f"--seed must be non-negative, got {args.seed}")
+            if not args.bias_std >= 0:
+                raise UsageError(f"--bias-std must be non-negative, got {args.bias_std}")
+            run_simulate(args)
+        except (UsageError, ValueError, TypeError, ImportError) as exc:
+            print(f"initcore: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     try:
         if args.seed < 0:
             raise UsageError(f"--seed must be non-negative, got {args.seed}")

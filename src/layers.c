@@ -19,7 +19,7 @@
 /* Fixed accumulator lanes for the moments of a tensor. */
 #define LANES 16
 /* Interleaved histogram copies, and the values whose bins are found at once. */
-#define HIST_COPIES 4
+#define HIST_COPIES 8
 #define HIST_ROW 1024
 /* Values per work item of a standalone histogram. */
 #define HIST_CHUNK 65536
