@@ -965,6 +965,11 @@ def gaussian_moments(activation, q, *, param=None):
     -------
     (numpy.ndarray, numpy.ndarray)
 
+    References
+    ----------
+    B. Poole et al., NeurIPS 2016, Eqs. (3) and (7): the integrals behind the
+    length map and chi1.
+
     Examples
     --------
     >>> gaussian_moments("linear", 2.0)

@@ -507,6 +507,43 @@ def test_errors_name_parameter_and_value(case, assert_raises):
 def test_public_names():
     assert sorted(mf.__all__) == sorted([
         "length_map", "fixed_point_q", "correlation_map", "fixed_point_c", "chi1",
-        "depth_scales", "critical_line", "predict_q"])
+        "depth_scales", "critical_line", "predict_q", "predict_network", "gaussian_moments"])
     for name in mf.__all__:
         assert getattr(mf, name).__doc__ and "References" in getattr(mf, name).__doc__
+
+
+@pytest.mark.parametrize("q", [1e-3, 0.5, 2.0, 1e4])
+def test_gaussian_moments_closed_forms(q):
+    # relu: E[phi^2] = q/2, E[phi'^2] = 1/2; erf (Williams 1997):
+    # E[erf(u)^2] = (2/pi) asin(2q/(1+2q)), E[erf'(u)^2] = (4/pi)/sqrt(1+4q)
+    f2, d2 = mf.gaussian_moments("relu", q)
+    assert f2[0] == pytest.approx(q / 2, rel=1e-13) and d2[0] == pytest.approx(0.5, rel=1e-13)
+    f2, d2 = mf.gaussian_moments("erf", q)
+    assert f2[0] == pytest.approx(2 / np.pi * np.arcsin(2 * q / (1 + 2 * q)), rel=1e-12)
+    assert d2[0] == pytest.approx(4 / np.pi / np.sqrt(1 + 4 * q), rel=1e-12)
+
+
+def test_predict_network_linear_closed_form():
+    # linear layers: q_l = s_w2[l] q_{l-1} + s_b2[l]; E[phi'^2] = 1;
+    # E[delta_l^2] = prod_{k>l} s_w2[k] n_k / n_{k-1}
+    widths = [5, 7, 3, 11]
+    sw, sb = [0.5, 2.0, 1.5], [0.1, 0.0, 0.3]
+    p = mf.predict_network(["linear"] * 3, sw, sb, widths, 2.0)
+    q, expect_q = 2.0, []
+    for l in range(3):
+        q = sw[l] * q + sb[l]
+        expect_q.append(q)
+    np.testing.assert_allclose(p["q"], expect_q, rtol=1e-14)
+    np.testing.assert_allclose(p["phi2"], expect_q, rtol=1e-13)
+    expect_d = [sw[1] * widths[2] / widths[1] * sw[2] * widths[3] / widths[2], sw[2] * widths[3] / widths[2], 1.0]
+    np.testing.assert_allclose(p["delta2"], expect_d, rtol=1e-13)
+
+
+def test_predict_network_matches_predict_q():
+    p = mf.predict_network(["tanh"] * 4, [1.5] * 4, [0.05] * 4, [10] * 5, 1.0)
+    np.testing.assert_allclose(p["q"], mf.predict_q("tanh", 4, 1.5, 0.05, 1.0), rtol=1e-14)
+
+
+def test_predict_network_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="one activation"):
+        mf.predict_network(["tanh"] * 2, [1.0], [0.0, 0.0], [3, 3, 3], 1.0)
