@@ -1,6 +1,6 @@
 """Layer kernels (private; use initcore.activations and initcore.simulate):
 activations element-wise, and fused dense layers forward and backward."""
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, isfinite
 from libc.stdint cimport int64_t, uint64_t
 from cython cimport floating
 from scipy.linalg.cython_blas cimport dgemm, sgemm
@@ -82,6 +82,13 @@ cdef void _check(bint ok, str what) except *:
         raise ValueError(f"layer kernel: {what}")
 
 
+cdef void _check_bins(int64_t slots, double lo, double hi) except *:
+    _check(slots >= 3, "hist needs nbins + 2 >= 3 slots")
+    _check(isfinite(lo) and isfinite(hi) and hi > lo and isfinite((slots - 2) / (hi - lo))
+           and isfinite((hi - lo) / (slots - 2)) and (hi - lo) / (slots - 2) > 0,
+           f"histogram range must be finite with hi > lo and a representable bin width, got [{lo}, {hi}]")
+
+
 cdef ic_stats _stats(double[::1] moments, int expected_moments, int64_t n_out,
                      double[::1] units, uint64_t[::1] unit_hash, int64_t[::1] hist,
                      double hist_lo, double hist_hi, double sat_lo, double sat_hi,
@@ -92,7 +99,7 @@ cdef ic_stats _stats(double[::1] moments, int expected_moments, int64_t n_out,
     st.sat_lo, st.sat_hi = sat_lo, sat_hi
     st.hist, st.nbins, st.hist_lo, st.hist_hi = NULL, 0, hist_lo, hist_hi
     if hist is not None:
-        _check(hist.shape[0] >= 3 and hist_hi > hist_lo, "hist needs >= 1 bin and hi > lo")
+        _check_bins(hist.shape[0], hist_lo, hist_hi)
         st.hist, st.nbins = &hist[0], hist.shape[0] - 2
     st.units = NULL
     if units is not None:
@@ -206,7 +213,7 @@ def histogram(const floating[::1] v, double lo, double hi, int64_t[::1] hist):
     the counts below and above the range first and last (NaN left out)."""
     cdef int64_t n = v.shape[0]
     cdef int rc = 0, nt = threads_for(n)
-    _check(hist.shape[0] >= 3 and hi > lo, "hist needs >= 1 bin and hi > lo")
+    _check_bins(hist.shape[0], lo, hi)
     if n == 0:
         return
     with nogil:

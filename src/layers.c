@@ -53,6 +53,18 @@ static void chan_merge(double *n, double *mean, double *m2, double nb, double me
     *n = total;
 }
 
+/* Histogram bins: numpy.histogram's edges lo + k step, the last one hi. */
+typedef struct {
+    double lo, hi, norm, step;
+    int64_t nbins;
+} hist_geom;
+
+static hist_geom hist_geometry(double lo, double hi, int64_t nbins)
+{
+    hist_geom g = {lo, hi, (double)nbins / (hi - lo), (hi - lo) / (double)nbins, nbins};
+    return g;
+}
+
 static void moments_empty(ic_moments *m)
 {
     memset(m, 0, sizeof *m);

@@ -21,8 +21,9 @@ typedef void ic_sgemm(char *transa, char *transb, int *m, int *n, int *k, float 
 typedef void ic_dgemm(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
                       double *a, int *lda, double *b, int *ldb, double *beta, double *c, int *ldc);
 
-/* Moments over the finite values of a tensor, and counts over all of it.
- * Python reads it as float64[IC_MOMENT_FIELDS]. */
+/* Moments, zeros and saturated values over the finite values of a tensor,
+ * and counts of NaN and infinities. Python reads it as
+ * float64[IC_MOMENT_FIELDS]. */
 typedef struct {
     double count, mean, m2, min, max, nan, inf, zero, saturated;
 } ic_moments;
@@ -36,7 +37,7 @@ typedef struct {
 /* What to measure; a NULL pointer skips that output. */
 typedef struct {
     double sat_lo, sat_hi;     /* a value is saturated when outside [sat_lo, sat_hi] */
-    double hist_lo, hist_hi;
+    double hist_lo, hist_hi;   /* finite, with nbins / (hi - lo) finite */
     int64_t nbins;
     int64_t *hist;             /* nbins + 2: below range, bins, above range (NaN excluded) */
     ic_moments *moments;       /* forward: [z, a]; backward: [dz] */

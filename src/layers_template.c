@@ -26,7 +26,8 @@ typedef struct {
 typedef struct {
     int64_t n, blocks, nbins;
     int counts;                  /* count zeros and saturated values */
-    double lo, hi, hist_lo, hist_norm;
+    double lo, hi;
+    hist_geom geom;
     FN(lanes) *lanes;            /* [block] */
     FN(units) units;             /* [block][unit], or NULL pointers */
     double *colsum;              /* [block][unit], or NULL */
@@ -65,8 +66,7 @@ static int FN(acc_init)(FN(acc) *c, int64_t blocks, int64_t n, int counts, doubl
         ok = ok && (c->colsum = calloc(cells, sizeof(double)));
     if (with_hist && st && st->hist) {
         c->nbins = st->nbins;
-        c->hist_lo = st->hist_lo;
-        c->hist_norm = (double)st->nbins / (st->hist_hi - st->hist_lo);
+        c->geom = hist_geometry(st->hist_lo, st->hist_hi, st->nbins);
         ok = ok && (c->hist = calloc((size_t)(blocks * HIST_COPIES * (st->nbins + 3)), sizeof(int64_t)));
     }
     if (!ok) {
@@ -191,7 +191,9 @@ IC_SIMD static void FN(lanes_fast)(FN(lanes) *restrict m, const REAL *restrict v
             }
     for (int l = 0; j < n; j++, l++) {
         LANE_SUMS(v[j], l)
-        LANE_COUNTS(v[j], l)
+        if (counts) {
+            LANE_COUNTS(v[j], l)
+        }
     }
     memcpy(m->s1, s1, sizeof s1); memcpy(m->s2, s2, sizeof s2);
     memcpy(m->min, mn, sizeof mn); memcpy(m->max, mx, sizeof mx);
@@ -202,7 +204,8 @@ IC_SIMD static void FN(lanes_fast)(FN(lanes) *restrict m, const REAL *restrict v
 #undef LANE_COUNTS
 
 /* A row with NaN or infinities: they are counted and left out of the sums. */
-static void FN(lanes_slow)(FN(lanes) *m, const REAL *v, int64_t n, double lo, double hi)
+static void FN(lanes_slow)(FN(lanes) *m, const REAL *v, int64_t n, int counts, double lo,
+                           double hi)
 {
     double k = m->shift;
     for (int64_t j = 0; j < n; j++) {
@@ -214,8 +217,10 @@ static void FN(lanes_slow)(FN(lanes) *m, const REAL *v, int64_t n, double lo, do
             m->s2[l] += d * d;
             m->min[l] = x < m->min[l] ? x : m->min[l];
             m->max[l] = x > m->max[l] ? x : m->max[l];
-            m->zero[l] += x == 0;
-            m->saturated[l] += ((double)x < lo) | ((double)x > hi);
+            if (counts) {
+                m->zero[l] += x == 0;
+                m->saturated[l] += ((double)x < lo) | ((double)x > hi);
+            }
             m->count += 1;
         } else {
             *(x != x ? &m->nan : &m->inf) += 1;
@@ -263,32 +268,37 @@ IC_SIMD static void FN(units_sum)(const REAL *restrict v, int64_t n, double *res
         sum[j] += v[j];
 }
 
-/* Bins as numpy.histogram computes them (the last bin includes its right
- * edge); slot 0 counts values below the range, nbins + 1 above, nbins + 2 NaN.
- * Finite rows get their slots computed vectorized, then counted into
- * HIST_COPIES interleaved copies so runs of equal slots do not serialize. */
+/* Bins as numpy.histogram computes them: edges lo + k step (the last one hi),
+ * each bin closed on the left, the last closed on the right too; slot 0
+ * counts values below lo, nbins + 1 above hi, nbins + 2 NaN. The slots of a
+ * row are found vectorized, then counted into HIST_COPIES interleaved copies
+ * so that runs of equal slots do not serialize. */
 IC_SIMD static void FN(hist_slots)(const REAL *restrict v, int64_t n, int32_t *restrict slot,
-                                   double lo, double norm, double nbins)
+                                   const hist_geom *g)
 {
+    double lo = g->lo, hi = g->hi, norm = g->norm, step = g->step, last = (double)(g->nbins - 1);
+    int32_t top = (int32_t)g->nbins - 1;
     for (int64_t j = 0; j < n; j++) {
-        double t = ((double)v[j] - lo) * norm;
-        double c = t < 0 ? -1.0 : (t > nbins ? nbins : (t == nbins ? nbins - 1.0 : t));
-        slot[j] = (int32_t)c + 1;
+        double x = (double)v[j], t = (x - lo) * norm;
+        int32_t k = (int32_t)(t >= 0 ? (t <= last ? t : last) : 0.0);
+        double below = (double)k * step + lo;
+        double above = k == top ? hi : (double)(k + 1) * step + lo;
+        k = x < below ? k - 1 : (x >= above && k != top ? k + 1 : k);
+        slot[j] = x < lo ? 0 : (x > hi ? top + 2 : k + 1);
     }
 }
 
-static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, double lo, double norm,
-                         int64_t nbins, int bad)
+static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, const hist_geom *g, int bad)
 {
     int32_t slot[HIST_ROW];
-    int64_t stride = nbins + 3;
+    int64_t stride = g->nbins + 3;
     for (int64_t j0 = 0; j0 < n; j0 += HIST_ROW) {
         int64_t m = n - j0 < HIST_ROW ? n - j0 : HIST_ROW;
-        FN(hist_slots)(v + j0, m, slot, lo, norm, (double)nbins);
+        FN(hist_slots)(v + j0, m, slot, g);
         if (bad)
             for (int64_t j = 0; j < m; j++)
                 if (v[j0 + j] != v[j0 + j])
-                    slot[j] = (int32_t)nbins + 2;
+                    slot[j] = (int32_t)g->nbins + 2;
         int64_t j = 0;
         for (; j + HIST_COPIES <= m; j += HIST_COPIES)
             for (int c = 0; c < HIST_COPIES; c++)
@@ -309,7 +319,7 @@ static void FN(acc_row)(FN(acc) *c, int64_t blk, int64_t i, const REAL *v, int b
     if (!m->shifted)
         FN(lanes_shift)(m, v, n);
     if (bad)
-        FN(lanes_slow)(m, v, n, c->lo, c->hi);
+        FN(lanes_slow)(m, v, n, c->counts, c->lo, c->hi);
     else
         FN(lanes_fast)(m, v, n, c->counts, c->lo, c->hi);
     if (u->s1) {
@@ -323,8 +333,7 @@ static void FN(acc_row)(FN(acc) *c, int64_t blk, int64_t i, const REAL *v, int b
     if (c->colsum)
         FN(units_sum)(v, n, c->colsum + o);
     if (c->hist)
-        FN(hist_row)(v, n, c->hist + blk * HIST_COPIES * (c->nbins + 3), c->hist_lo,
-                     c->hist_norm, c->nbins, bad);
+        FN(hist_row)(v, n, c->hist + blk * HIST_COPIES * (c->nbins + 3), &c->geom, bad);
 }
 
 /* Merges the blocks in order: moments, per-unit [mean, var] (units, may be
@@ -544,15 +553,14 @@ int IC_CAT(ic_histogram, SUF)(const REAL *v, int64_t n, double lo, double hi, in
                               int64_t *hist, int nthreads)
 {
     int64_t chunks = (n + HIST_CHUNK - 1) / HIST_CHUNK, stride = HIST_COPIES * (nbins + 3), c;
-    double norm = (double)nbins / (hi - lo);
+    hist_geom g = hist_geometry(lo, hi, nbins);
     int64_t *local = calloc((size_t)(chunks * stride) + 1, sizeof(int64_t));
     if (!local)
         return -1;
     IC_PARALLEL_FOR(nthreads > 1 && chunks > 1)
     for (c = 0; c < chunks; c++) {
         int64_t start = c * HIST_CHUNK, len = n - start < HIST_CHUNK ? n - start : HIST_CHUNK;
-        FN(hist_row)(v + start, len, local + c * stride, lo, norm, nbins,
-                     FN(any_nonfinite)(v + start, len));
+        FN(hist_row)(v + start, len, local + c * stride, &g, FN(any_nonfinite)(v + start, len));
     }
     for (c = 0; c < chunks * HIST_COPIES; c++)
         for (int64_t k = 0; k < nbins + 2; k++)
