@@ -194,6 +194,79 @@ def run_simulate(args):
         print(f"\nplot written to {args.plot}")
 
 
+def run_compare(args):
+    """The `compare` command: initializers side by side on one network."""
+    specs = split_inits(args.inits)
+    if not specs:
+        raise UsageError("--inits needs at least one initializer")
+    for spec in specs:
+        parse_init(spec)
+    widths = [args.width] * (args.depth + 1)
+    sims = []
+    for spec in specs:
+        net = MLP(widths, activation=args.activation, init=spec, seed=args.seed, dtype=args.dtype)
+        sims.append(simulate(net, batch=args.batch, seed=args.seed + 1, progress=False if args.quiet else None))
+    if args.plot:
+        from ._plots import plot_compare
+
+        plot_compare(sims, specs, args.plot)
+    summary = [_summary(sim, args.activation) for sim in sims]
+    if args.format == "json":
+        print(json.dumps({"summary": summary, "layers": {spec: sim.layers for spec, sim in zip(specs, sims)}},
+                         indent=1, default=float))
+        return
+    metrics = (("std(a)", "a_std"), ("saturated", "saturated"), ("E[delta^2]", "delta2"))
+    curves = {what: [{"layer": layer + 1, **{spec: sim.layers[layer][key] for spec, sim in zip(specs, sims)}}
+                     for layer in range(args.depth)] for what, key in metrics}
+    if args.format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=["metric", "layer", *specs], lineterminator="\n")
+        writer.writeheader()
+        for what, rows in curves.items():
+            writer.writerows({"metric": what, **row} for row in rows)
+        print(buffer.getvalue().rstrip("\n"))
+        return
+    print(f"{args.activation} network, depth {args.depth}, width {args.width}, batch {args.batch}, seed {args.seed}\n")
+    print(_plain_table(summary, SUMMARY_COLUMNS))
+    for what, rows in curves.items():
+        print(f"\n{what} per layer:")
+        print(_plain_table(rows, ["layer", *specs]))
+    if args.plot:
+        print(f"\nplot written to {args.plot}")
+
+
+def run_meanfield(args):
+    """The `meanfield` command: fixed point, chi1, depth scales and the
+    critical sigma_w2 of one activation, and the phase diagram."""
+    from . import meanfield
+    from ._plots import plot_phase_diagram
+
+    critical = float(meanfield.critical_line(args.activation, args.sigma_b2))
+    sigma_w2 = critical if args.sigma_w2 is None else args.sigma_w2
+    scales = meanfield.depth_scales(args.activation, sigma_w2, args.sigma_b2)
+    result = {"activation": args.activation, "sigma_b2": args.sigma_b2, "sigma_w2": sigma_w2,
+              "critical_sigma_w2": critical, **{k: float(v) for k, v in scales.items()}}
+    if args.plot != "none":
+        plot_phase_diagram(args.activation, max(4 * args.sigma_b2, 0.5), args.plot,
+                           points={f"sigma_w2 = {sigma_w2:.3g}": (args.sigma_b2, sigma_w2)})
+    if args.format == "json":
+        print(json.dumps(result, indent=1))
+        return
+    if args.format == "csv":
+        print(",".join(result))
+        print(",".join(str(v) for v in result.values()))
+        return
+    phase = "critical" if abs(result["chi1"] - 1) < 1e-6 else ("ordered" if result["chi1"] < 1 else "chaotic")
+    print(f"{args.activation}, sigma_b2 = {args.sigma_b2:g}, sigma_w2 = {sigma_w2:.6g} ({phase})\n")
+    for key, text in (("critical_sigma_w2", "critical sigma_w2 (chi1 = 1)"), ("q_star", "q* (fixed point of q)"),
+                      ("c_star", "c* (fixed point of c)"), ("chi1", "chi1"), ("chi_c", "chi_c"),
+                      ("xi_q", "xi_q (depth scale of q)"), ("xi_c", "xi_c (depth scale of c)"),
+                      ("xi_grad", "xi_grad (depth scale of gradients)")):
+        print(f"  {text:36s} {result[key]:.6g}")
+    if args.plot != "none":
+        print(f"\nphase diagram written to {args.plot}")
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="initcore",
@@ -216,6 +289,29 @@ def _parser():
                      help="show every N-th layer (default: about 10 rows)")
     sim.add_argument("--plot", metavar="FILE", help="write per-layer curves to FILE (png, svg, pdf)")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    cmp = sub.add_parser("compare", help="initializers side by side: per-layer std, saturation, gradients")
+    cmp.add_argument("--activation", default="tanh")
+    cmp.add_argument("--inits", default="zeros,normal:std=0.01,normal:std=1,xavier_normal,kaiming_normal",
+                     help="comma-separated initializer specs")
+    cmp.add_argument("--depth", type=_positive("--depth"), default=20)
+    cmp.add_argument("--width", type=_positive("--width"), default=256)
+    cmp.add_argument("--batch", type=_positive("--batch"), default=256)
+    cmp.add_argument("--seed", type=int, default=0)
+    cmp.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    cmp.add_argument("--plot", metavar="FILE", help="write the per-layer curves to FILE")
+    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
+    cmp_format = cmp.add_mutually_exclusive_group()
+    cmp_format.add_argument("--json", dest="format", action="store_const", const="json", default=None)
+    cmp_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None)
+    mf = sub.add_parser("meanfield", help="mean-field theory: q*, chi1, depth scales, critical sigma_w2")
+    mf.add_argument("--activation", default="tanh")
+    mf.add_argument("--sigma-b2", type=float, default=0.05, help="bias variance (default 0.05)")
+    mf.add_argument("--sigma-w2", type=float, default=None, help="weight variance (default: the critical one)")
+    mf.add_argument("--plot", default="phase_diagram.png", metavar="FILE",
+                    help="where to write the phase diagram (default phase_diagram.png; 'none' for no plot)")
+    mf_format = mf.add_mutually_exclusive_group()
+    mf_format.add_argument("--json", dest="format", action="store_const", const="json", default=None)
+    mf_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None)
     sim_format = sim.add_mutually_exclusive_group()
     sim_format.add_argument("--json", dest="format", action="store_const", const="json", default=None)
     sim_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None)
@@ -239,13 +335,17 @@ def _parser():
 
 def main(argv=None):
     args = _parser().parse_args(argv)
-    if args.command == "simulate":
+    if args.command in ("simulate", "compare", "meanfield"):
         try:
-            if args.seed < 0:
+            if getattr(args, "seed", 0) < 0:
                 raise UsageError(f"--seed must be non-negative, got {args.seed}")
-            if not args.bias_std >= 0:
+            if not getattr(args, "bias_std", 0.0) >= 0:
                 raise UsageError(f"--bias-std must be non-negative, got {args.bias_std}")
-            run_simulate(args)
+            for name in ("sigma_b2", "sigma_w2"):
+                value = getattr(args, name, None)
+                if value is not None and not value >= 0:
+                    raise UsageError(f"--{name.replace('_', '-')} must be non-negative, got {value}")
+            {"simulate": run_simulate, "compare": run_compare, "meanfield": run_meanfield}[args.command](args)
         except (UsageError, ValueError, TypeError, ImportError) as exc:
             print(f"initcore: error: {exc}", file=sys.stderr)
             return 2

@@ -432,3 +432,52 @@ def plot_compare(sims, labels=None, path=None):
     fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize="small")
     _save(fig, path)
     return fig
+
+
+def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, param=None):
+    """The order-to-chaos phase diagram of an activation in the
+    (sigma_b2, sigma_w2) plane: the critical line chi1 = 1 (Poole et al.
+    2016, Fig. 4; Schoenholz et al. 2017, Fig. 1), with the ordered phase
+    (vanishing gradients) below it and the chaotic phase (exploding
+    gradients) above.
+
+    Parameters
+    ----------
+    activation : str
+    sigma_b2_max : float
+        Right end of the sigma_b2 axis, > 0.
+    path : str or path-like, optional
+        Where to save the figure.
+    points : dict of str to (sigma_b2, sigma_w2), optional
+        Labelled points to mark, e.g. initializers.
+    param : float, optional
+        The activation's parameter.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from . import meanfield
+
+    mpl = _matplotlib()
+    sigma_b2 = np.linspace(0.0, sigma_b2_max, 101)
+    line = np.asarray(meanfield.critical_line(activation, sigma_b2, param=param), dtype=np.float64)
+    fig = _new_figure(mpl, (6.4, 4.8))
+    ax = fig.add_subplot()
+    ok = np.isfinite(line)
+    marks = list((points or {}).values())
+    top = max([*line[ok], *(w for _, w in marks)], default=2.0) * 1.3
+    ax.fill_between(sigma_b2[ok], 0.0, line[ok], color="tab:blue", alpha=0.15, label="ordered: chi1 < 1")
+    ax.fill_between(sigma_b2[ok], line[ok], top, color="tab:red", alpha=0.15, label="chaotic: chi1 > 1")
+    ax.plot(sigma_b2[ok], line[ok], color="black", label="critical line chi1 = 1")
+    for label, (b2, w2) in (points or {}).items():
+        ax.plot([b2], [w2], "o")
+        ax.annotate(label, (b2, w2), textcoords="offset points", xytext=(5, 5))
+    ax.set_xlim(0.0, sigma_b2_max)
+    ax.set_ylim(0.0, top)
+    ax.set_xlabel("sigma_b^2 (bias variance)")
+    ax.set_ylabel("sigma_w^2 (weight variance x fan-in)")
+    ax.set_title(f"{activation}: order-to-chaos phase diagram")
+    _legend(ax, loc="upper left")
+    _save(fig, path)
+    return fig

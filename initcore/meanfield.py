@@ -937,7 +937,11 @@ def predict_network(activations, sigma_w2, sigma_b2, widths, q0, *, params=None)
     second = q0
     for layer, act in enumerate(acts):
         q[layer] = sigma_w2[layer] * second + sigma_b2[layer]
-        if math.isfinite(q[layer]):
+        if q[layer] == 0:
+            # h^l = 0 exactly (zero weights and biases)
+            phi2[layer] = act.phi(np.zeros(1))[0] ** 2
+            dphi2[layer] = act.dphi(np.zeros(1))[0] ** 2
+        elif math.isfinite(q[layer]):
             f2, d2, _ = act.moments(max(q[layer], _Q_TINY))
             phi2[layer], dphi2[layer] = f2[0], d2[0]
         else:
