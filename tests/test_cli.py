@@ -165,3 +165,85 @@ def test_bad_arguments(tmp_path, args, needle):
     assert len(errors) == 1, result.stderr
     assert errors[0].startswith("initcore: error:") and needle in errors[0], errors[0]
     assert result.stdout == ""
+
+
+# --- simulate / compare / meanfield -------------------------------------------------
+
+SMALL = ["--depth", "6", "--width", "48", "--batch", "64", "--quiet"]
+
+
+def test_simulate_json_matches_the_library(tmp_path):
+    import numpy as np
+
+    import initcore
+
+    result = _run(tmp_path, "simulate", "--init", "xavier_normal", "--json", *SMALL)
+    assert result.returncode == 0, result.stderr
+    (sim,) = json.loads(result.stdout)
+    net = initcore.MLP([48] * 7, activation="tanh", init="xavier_normal", seed=0)
+    expect = initcore.simulate(net, batch=64, seed=1, progress=False)
+    assert [rec["layer"] for rec in sim["layers"]] == list(range(1, 7))
+    for got, want in zip(sim["layers"], expect.layers):
+        for key in ("q", "q_theory", "a_std", "saturated", "delta2", "delta2_theory", "dw_norm"):
+            assert got[key] == want[key] or (got[key] is None and not np.isfinite(want[key])), key
+
+
+def test_simulate_table_shows_three_inits_and_theory(tmp_path):
+    result = _run(tmp_path, "simulate", *SMALL, "--every", "1")
+    assert result.returncode == 0, result.stderr
+    for spec in ("normal:std=0.01", "normal:std=1", "xavier_normal"):
+        assert f"== init {spec}" in result.stdout
+    assert "q theory" in result.stdout and "ordered" in result.stdout and "chaotic" in result.stdout
+    # six layer rows under each init
+    assert result.stdout.count("\n    6     48") == 3
+
+
+def test_simulate_csv_and_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    result = _run(tmp_path, "simulate", "--init", "normal:std=1,xavier_normal", "--csv", "--plot", "p.png",
+                  "--no-backward", *SMALL)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["init"] for r in rows] == ["normal:std=1"] * 6 + ["xavier_normal"] * 6
+    assert "delta2" not in rows[0]
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_outputs(tmp_path):
+    result = _run(tmp_path, "compare", "--inits", "zeros,normal:std=0.01,kaiming_normal", *SMALL)
+    assert result.returncode == 0, result.stderr
+    for what in ("std(a) per layer", "saturated per layer", "E[delta^2] per layer"):
+        assert what in result.stdout
+    data = json.loads(_run(tmp_path, "compare", "--inits", "zeros,xavier_normal", "--json", *SMALL).stdout)
+    assert [row["init"] for row in data["summary"]] == ["zeros", "xavier_normal"]
+    zeros = data["layers"]["zeros"]
+    assert all(rec["distinct_units"] == 1 and rec["unit_spread"] == 0 for rec in zeros)
+
+
+def test_meanfield_command(tmp_path):
+    pytest.importorskip("matplotlib")
+    from initcore import meanfield
+
+    result = _run(tmp_path, "meanfield", "--activation", "tanh", "--sigma-b2", "0.05", "--json", "--plot", "ph.png")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["critical_sigma_w2"] == pytest.approx(float(meanfield.critical_line("tanh", 0.05)), rel=1e-12)
+    assert data["chi1"] == pytest.approx(1.0, abs=1e-9)
+    assert (tmp_path / "ph.png").exists()
+    text = _run(tmp_path, "meanfield", "--sigma-w2", "1.0", "--sigma-b2", "0.05", "--plot", "none").stdout
+    assert "ordered" in text and "xi_grad" in text
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["simulate", "--init", "bogus"], "unknown initializer 'bogus'"),
+    (["simulate", "--activation", "nope"], "unknown activation 'nope'"),
+    (["simulate", "--depth", "0"], "--depth must be a positive integer"),
+    (["simulate", "--seed", "-1"], "--seed must be non-negative"),
+    (["compare", "--inits", ","], "--inits needs at least one initializer"),
+    (["meanfield", "--sigma-b2", "-1"], "--sigma-b2 must be non-negative"),
+])
+def test_new_commands_bad_arguments(tmp_path, args, needle):
+    result = _run(tmp_path, *args)
+    assert result.returncode == 2
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
