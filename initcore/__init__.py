@@ -19,7 +19,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         ) from exc
     raise
 
-from . import activations
+from . import activations, datasets
 from ._fans import calculate_gain, fans
 from ._generator import Generator
 from ._initializers import *  # noqa: F403
@@ -27,6 +27,7 @@ from ._initializers import __all__ as _initializer_names
 from ._network import MLP
 from ._simulate import Simulation, jacobian_spectrum, simulate
 from ._threads import get_num_threads, openmp_enabled, set_num_threads
+from ._train import TrainResult, train
 
 __version__ = "0.1.0"
 
@@ -34,9 +35,12 @@ __all__ = [
     "Generator",
     "MLP",
     "Simulation",
+    "TrainResult",
     "jacobian_spectrum",
     "simulate",
+    "train",
     "activations",
+    "datasets",
     "meanfield",
     "calculate_gain",
     "fans",

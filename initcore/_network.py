@@ -271,3 +271,42 @@ class MLP:
                 a = out
         return a.copy()
 
+    def predict_proba(self, x):
+        """Class probabilities for inputs `x` of shape (batch, n_0), float64.
+
+        A one-unit sigmoid output p (as trained with ``loss="bce"``) gives
+        the two columns ``[1 - p, p]``; a linear output of several units
+        (``loss="cross_entropy"``) gives their softmax. Other outputs are not
+        probabilities, and raise ValueError (`predict` still works for them).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (batch, 2) for a sigmoid unit, (batch, n_L) for softmax;
+            each row sums to 1.
+        """
+        last, width = self.activations[-1][0], self.widths[-1]
+        if width == 1 and last == "sigmoid":
+            p = self.forward(x).astype(np.float64)
+            return np.hstack([1.0 - p, p])
+        if width > 1 and last == "linear":
+            z = self.forward(x).astype(np.float64)
+            z -= z.max(axis=1, keepdims=True)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+            return z
+        raise ValueError(f"predict_proba needs a one-unit sigmoid output or a linear output of "
+                         f"several units (softmax), got {width} {last} unit(s)")
+
+    def predict(self, x):
+        """Class labels (int64) for inputs `x` of shape (batch, n_0).
+
+        One output unit a: label ``1`` where ``a > 0.5`` (a sigmoid's
+        probability, or an output trained on 0/1 targets). Several units:
+        the index of the largest (the argmax of the softmax for a linear
+        output).
+        """
+        a = self.forward(x)
+        if a.shape[1] == 1:
+            return (a[:, 0] > 0.5).astype(np.int64)
+        return np.argmax(a, axis=1).astype(np.int64)
