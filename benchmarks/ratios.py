@@ -1,11 +1,16 @@
 """The speed and memory ratios the project reports, from the asv workloads.
 
-    python benchmarks/ratios.py        (from any directory)
+    python benchmarks/ratios.py [fills|layers|all] [--repeat N] [--widths 256,1024] [--threads N]
+                                       (from any directory; default: all)
+
+fills: initializers and fills (issue 2); layers: the fused layer kernels and
+the whole simulation against the GEMM floor, NumPy and torch (issue 3).
 
 Runs the asv classes' own setup/time methods in one process (median of a few
 repeats after a warm-up call), so each ratio compares runs made moments apart.
 Peak memory runs in a fresh subprocess per impl, from Linux's VmHWM.
 """
+import argparse
 import os
 import statistics
 import subprocess
@@ -23,7 +28,7 @@ sys.path.append(os.path.dirname(HERE))
 
 # Modules, not classes: asv imports this file too and must not find the
 # benchmark classes here a second time.
-from benchmarks import bench_fills, bench_initializers, bench_memory  # noqa: E402
+from benchmarks import bench_fills, bench_initializers, bench_layers, bench_memory, bench_simulate  # noqa: E402
 
 N = 10**8
 N_TORCH_TRUNC = 10**7  # torch.nn.init.trunc_normal_ takes ~10 s at 10**8
@@ -77,20 +82,22 @@ def peak_bytes(impl, size=N):
                               cwd=HERE).stdout)
 
 
-def main():
-    def row(what, value, note=""):
-        print(f"{what:<58} {value:>10} {note}", flush=True)
+def row(what, value, note=""):
+    print(f"{what:<58} {value:>10} {note}", flush=True)
 
+
+def torch_or_none():
     try:
         import torch
-
-        torch_info = f"torch {torch.__version__} threads {initcore.get_num_threads()} (set to initcore's)"
     except ImportError:
-        torch = None
-        torch_info = "torch not installed: torch rows skipped"
-    print(f"initcore {initcore.__version__}, numpy {np.__version__}, {torch_info}, "
-          f"initcore threads {initcore.get_num_threads()}, openmp {initcore.openmp_enabled()}")
-    print(f"medians of 5 repeats after one warm-up; float32; N = {N:.0e} unless stated\n")
+        return None
+    return torch
+
+
+def fills():
+    """Issue 2: fills, truncated normal, orthogonal, peak memory of a fill."""
+    torch = torch_or_none()
+    print(f"\n## fills (issue 2): medians of 5 repeats after one warm-up; float32; N = {N:.0e} unless stated\n")
     print(f"{'ratio':<58} {'value':>10} note")
 
     normal = fill("normal", "initcore")
@@ -128,6 +135,195 @@ def main():
                 f"+{peak / 2**20:.0f} MiB for {output / 2**20:.0f} MiB")
     except (subprocess.CalledProcessError, ValueError) as exc:
         row("peak memory", "n/a", f"needs Linux /proc ({exc})")
+
+
+# --- issue 3: fused layers and the whole simulation --------------------------
+
+# Sleep before each timed call so that the worker threads of the call before
+# have parked: OpenBLAS's idle threads spin for ~0.1 s after a multithreaded
+# matmul, and a fused layer started meanwhile ran ~2x slower on this 2-core
+# machine. Each impl is then timed as if run on its own, as asv does.
+SETTLE = 0.15
+
+
+def interleaved(funcs, repeat, settle=SETTLE):
+    """{name: median seconds} of each callable, after one warm-up call each,
+    timed in turns (A, B, C, A, B, C, ...) so that a slow spell of a shared
+    machine hits every impl alike."""
+    for func in funcs.values():
+        func()
+    times = {name: [] for name in funcs}
+    for _ in range(repeat):
+        for name, func in funcs.items():
+            time.sleep(settle)
+            start = time.perf_counter()
+            func()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def instance(cls, *params):
+    bench = cls()
+    bench.setup(*params)
+    return bench
+
+
+def layers(repeat=5, widths=bench_simulate.WIDTHS):
+    """Issue 3: one fused layer against sgemm; the simulation against the GEMM floor."""
+    from initcore import _layers
+    from initcore._network import single_threaded_blas
+    from initcore.activations import get_activation
+
+    torch = torch_or_none()
+    print(f"\n## layers (issue 3): batch {bench_layers.BATCH}, tanh, float32, all statistics; medians of "
+          f"{repeat} interleaved repeats after one warm-up each\n")
+    print(f"{'ratio':<58} {'value':>10} note")
+    print(f"(load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; a shared machine "
+          "slows multithreaded runs most)")
+
+    width = 1024
+    lay = instance(bench_layers.Layer, width)
+    tl = instance(bench_layers.TorchLayer, width) if torch else None
+    linear = get_activation("linear")[0].id
+
+    def fused_linear():
+        with single_threaded_blas():
+            _layers.forward(lay.x, lay.w, lay.b, None, lay.out, linear, 0.0)
+
+    def sgemm_one_thread():
+        with single_threaded_blas():
+            lay.time_sgemm(width)
+
+    funcs = {
+        "sgemm": lambda: lay.time_sgemm(width),
+        "fused": lambda: lay.time_fused_forward(width),
+        "numpy": lambda: lay.time_numpy_forward(width),
+        # where the fused layer's time goes
+        "no stats": lambda: bench_layers.fused_forward(lay.x, lay.w, lay.b, lay.out, stats=False),
+        "linear": fused_linear,
+        "sgemm 1": sgemm_one_thread,
+    }
+    if tl:
+        funcs["torch"] = lambda: tl.time_torch_forward(width)
+    t = interleaved(funcs, repeat)
+    what = f"layer {width}x{width}"
+    row(f"{what}: fused forward / sgemm", f"{t['fused'] / t['sgemm']:.2f}x",
+        f"target <= 1.15; sgemm {t['sgemm'] * 1e3:.1f} ms, fused {t['fused'] * 1e3:.1f} ms")
+    row(f"{what}: numpy forward / sgemm", f"{t['numpy'] / t['sgemm']:.2f}x", "issue: ~2.6x")
+    if tl:
+        row(f"{what}: torch forward / sgemm", f"{t['torch'] / t['sgemm']:.2f}x", "issue: ~2.1x")
+    row(f"{what}: fused forward, no statistics / sgemm", f"{t['no stats'] / t['sgemm']:.2f}x", "tanh, no stats")
+    row(f"{what}: fused linear, no statistics / sgemm", f"{t['linear'] / t['sgemm']:.2f}x",
+        "GEMM in row blocks + bias")
+    row(f"{what}: sgemm on one BLAS thread / sgemm", f"{t['sgemm 1'] / t['sgemm']:.2f}x")
+
+    def fused_backward_bare(act):
+        np.copyto(lay.grad, lay.da)
+        with single_threaded_blas():
+            _layers.backward(lay.x, lay.w, lay.z, lay.grad, lay.dx, lay.dw, lay.db, act, 0.0)
+
+    funcs = {
+        "floor": lambda: lay.time_sgemm_backward_floor(width),
+        "fused": lambda: lay.time_fused_backward(width),
+        "numpy": lambda: lay.time_numpy_backward(width),
+        "no stats": lambda: fused_backward_bare(bench_layers.TANH.id),
+        "linear": lambda: fused_backward_bare(linear),
+    }
+    if tl:
+        funcs["torch"] = lambda: tl.time_torch_backward(width)
+    t = interleaved(funcs, repeat)
+    row(f"{what}: fused backward / floor (dX, dW)", f"{t['fused'] / t['floor']:.2f}x",
+        f"floor {t['floor'] * 1e3:.1f} ms, fused {t['fused'] * 1e3:.1f} ms (+ a dA copy)")
+    row(f"{what}: numpy backward / floor", f"{t['numpy'] / t['floor']:.2f}x")
+    if tl:
+        row(f"{what}: torch backward / floor", f"{t['torch'] / t['floor']:.2f}x")
+    row(f"{what}: fused backward, no statistics / floor", f"{t['no stats'] / t['floor']:.2f}x",
+        "tanh' from z, db, dX, dW")
+    row(f"{what}: fused backward, linear, no stats / floor", f"{t['linear'] / t['floor']:.2f}x",
+        "GEMMs in blocks + db")
+    del lay, tl
+
+    depth = bench_simulate.DEPTH
+    sweep = {}
+    for width in sorted(widths, key=lambda n: n != 1024):  # the headline first
+        sim = instance(bench_simulate.Simulate, width)
+        ts = instance(bench_simulate.TorchSimulate, width) if torch else None
+        funcs = {
+            "floor forward": lambda: sim.time_gemm_floor_forward(width),
+            "initcore forward": lambda: sim.time_simulate_forward(width),
+            "numpy forward": lambda: sim.time_numpy_forward(width),
+            "floor full": lambda: sim.time_gemm_floor_backward(width),
+            "initcore full": lambda: sim.time_simulate_full(width),
+            "numpy full": lambda: sim.time_numpy_full(width),
+        }
+        if ts:
+            funcs["torch forward"] = lambda: ts.time_torch_forward(width)
+            funcs["torch full"] = lambda: ts.time_torch_full(width)
+        sweep[width] = t = interleaved(funcs, repeat)
+        del sim, ts
+        if width != 1024:
+            continue
+        for mode, target in (("forward", "issue: numpy ~1.9x, torch ~1.5x"), ("full", "")):
+            floor = t[f"floor {mode}"]
+            row(f"simulate {mode}, depth {depth}, width {width}: initcore / floor",
+                f"{t[f'initcore {mode}'] / floor:.2f}x",
+                f"target <= 1.15; floor {floor:.2f} s, initcore {t[f'initcore {mode}']:.2f} s")
+            for peer in ("numpy", "torch") if torch else ("numpy",):
+                row(f"simulate {mode}, depth {depth}, width {width}: {peer} / floor",
+                    f"{t[f'{peer} {mode}'] / floor:.2f}x", target if peer == "numpy" else "")
+
+    peers = ["initcore", "numpy"] + (["torch"] if torch else [])
+    print(f"\nwidth sweep, depth {depth}: seconds (ratio to the GEMM floor); target: initcore fastest at every width")
+    head = f"{'width':>6} {'mode':<8} {'floor':>7}" + "".join(f" {p:>17}" for p in peers) + "  fastest"
+    print(head)
+    for width in sorted(sweep):
+        t = sweep[width]
+        for mode in ("forward", "full"):
+            floor = t[f"floor {mode}"]
+            cells = "".join(f" {t[f'{p} {mode}']:>8.2f} ({t[f'{p} {mode}'] / floor:4.2f}x)" for p in peers)
+            fastest = min(peers, key=lambda p: t[f"{p} {mode}"])
+            print(f"{width:>6} {mode:<8} {floor:>7.2f}{cells}  {fastest}", flush=True)
+
+    print(f"(load average at end: {os.getloadavg()[0]:.1f})\n")
+    try:
+        low, high = bench_simulate.PEAK_DEPTHS
+        peaks = {d: bench_simulate.extra_peak(d) for d in (low, high)}
+        (peak_low, units_low), (peak_high, units_high) = peaks[low], peaks[high]
+        what = f"peak memory, simulate forward, width {bench_simulate.PEAK_WIDTH}"
+        row(f"{what}: depth {high} / {low}", f"{peak_high / peak_low:.2f}",
+            f"target <= 1.2; +{peak_low / 2**20:.1f} MiB and +{peak_high / 2**20:.1f} MiB over the "
+            "network's own weights")
+        row("  the same less the result's per-unit mean and var",
+            f"{(peak_high - units_high) / (peak_low - units_low):.2f}",
+            f"which take {units_low / 2**20:.2f} and {units_high / 2**20:.2f} MiB")
+    except (subprocess.CalledProcessError, ValueError) as exc:
+        row("peak memory", "n/a", f"needs Linux /proc ({exc})")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("section", nargs="?", default="all", choices=["fills", "layers", "all"])
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved repeats of the layers section (>= 1)")
+    parser.add_argument("--widths", default=",".join(map(str, bench_simulate.WIDTHS)),
+                        help="simulation widths of the layers section, comma-separated")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads of initcore, BLAS and torch alike (default: all); on a busy shared "
+                             "machine --threads 1 compares the kernels' own work without waits at barriers")
+    args = parser.parse_args()
+    if args.threads:
+        import threadpoolctl
+
+        initcore.set_num_threads(args.threads)
+        threadpoolctl.threadpool_limits(args.threads, user_api="blas")  # the floors' BLAS; torch follows initcore
+    torch = torch_or_none()
+    torch_info = (f"torch {torch.__version__} threads {initcore.get_num_threads()} (set to initcore's)"
+                  if torch else "torch not installed: torch rows skipped")
+    print(f"initcore {initcore.__version__}, numpy {np.__version__}, {torch_info}, "
+          f"initcore threads {initcore.get_num_threads()}, openmp {initcore.openmp_enabled()}")
+    if args.section in ("fills", "all"):
+        fills()
+    if args.section in ("layers", "all"):
+        layers(max(args.repeat, 1), [int(w) for w in args.widths.split(",")])
 
 
 if __name__ == "__main__":
