@@ -423,8 +423,9 @@ class _Run:
 
     def forward(self, x, records, histograms, units, theory, bar, keep):
         """All layers with statistics. Returns what the backward pass needs:
-        per layer (z, a) when every layer is kept, else the checkpointed
-        inputs."""
+        every layer's z (or, checkpointing, the inputs of the segments), and
+        the last layer's a. The other activations are recomputed from z when
+        needed: cheaper than storing them."""
         net, depth = self.net, self.net.depth
         kept = {"z": [None] * depth, "a": [None] * depth, "inputs": {0: x}}
         every = keep and self.segment >= depth
@@ -434,12 +435,10 @@ class _Run:
             n_out = net.widths[index + 1]
             stats = {"moments": np.zeros(2 * len(FIELDS)), "units": np.zeros(2 * n_out),
                      "hash": np.zeros(n_out, np.uint64), "hist": np.zeros(self.bins + 2, np.int64)}
-            if every:
-                z, a = self._buffer(n_out), self._buffer(n_out)
-            else:
-                z, a = None, ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
+            z = self._buffer(n_out) if every else None
+            a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
             last = index == depth - 1
-            if keep and not every and last:
+            if keep and last:
                 z, a = self._buffer(n_out), self._buffer(n_out)  # the loss needs both
             self._layer_forward(index, a_in, z, a, stats)
             record, hist = self._forward_record(index, stats, a, theory)
@@ -447,7 +446,9 @@ class _Run:
             histograms.append({"activations": hist})
             units.append({"mean": stats["units"][:n_out].copy(), "var": stats["units"][n_out:].copy()})
             if every or (keep and last):
-                kept["z"][index], kept["a"][index] = z, a
+                kept["z"][index] = z
+            if keep and last:
+                kept["a"][index] = a
             if keep and not every and (index + 1) % self.segment == 0 and not last:
                 kept["inputs"][index + 1] = a.copy()
             a_in = a
@@ -486,16 +487,26 @@ class _Run:
                         "below": int(hist[0]), "above": int(hist[-1])}
 
     def _recompute(self, kept, start, stop):
-        """Layers [start, stop) again from their checkpointed input, keeping
-        z and a for the backward pass."""
+        """z of layers [start, stop) again, from the segment's checkpointed
+        input."""
         a_in = kept["inputs"][start]
+        ping = [self._flat(), self._flat()]
         for index in range(start, stop):
+            n_out = self.net.widths[index + 1]
+            a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
             if kept["z"][index] is None:
-                n_out = self.net.widths[index + 1]
-                z, a = self._buffer(n_out), self._buffer(n_out)
-                self._layer_forward(index, a_in, z, a, None)
-                kept["z"][index], kept["a"][index] = z, a
-            a_in = kept["a"][index]
+                kept["z"][index] = self._buffer(n_out)
+                self._layer_forward(index, a_in, kept["z"][index], a, None)
+            else:
+                self._activate(kept, index, a)
+            a_in = a
+
+    def _activate(self, kept, index, out):
+        """out = phi(z) of layer `index`: the activations, bit for bit as the
+        forward kernel made them."""
+        _, _, act_id, param = self.net.layer(index)
+        _layers.activation(act_id, param, kept["z"][index].reshape(-1), out.reshape(-1), False)
+        return out
 
     def backward(self, kept, loss, y, records, histograms, theory, lr, generator, bar):
         net, depth, batch = self.net, self.net.depth, self.batch
@@ -517,6 +528,7 @@ class _Run:
         dw = np.empty(max(a * b for a, b in zip(net.widths[:-1], net.widths[1:])), net.dtype)
         db = np.empty(max(net.widths[1:]), net.dtype)
         grad = top
+        scratch = self._flat()
         for index in range(depth - 1, -1, -1):
             start = index - index % self.segment
             if kept["z"][index] is None:
@@ -524,7 +536,10 @@ class _Run:
                 self._recompute(kept, start, index + 1)
             w, b, act_id, param = net.layer(index)
             n_in, n_out = w.shape
-            a_in = kept["inputs"][index] if index in kept["inputs"] else kept["a"][index - 1]
+            if index in kept["inputs"]:
+                a_in = kept["inputs"][index]
+            else:
+                a_in = self._activate(kept, index - 1, scratch[: batch * n_in].reshape(batch, n_in))
             if from_logits and index == depth - 1:
                 act_id = get_activation("linear")[0].id
             dx = None if index == 0 else grads[(index - 1) % 2][: batch * n_in].reshape(batch, n_in)

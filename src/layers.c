@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "activations.h"
-/*ACTMATH*/
+#include "actmath.h"
 #include "cpu.h"
 #include "layers.h"
 #include "parallel.h"
@@ -24,16 +24,23 @@
 /* Values per work item of a standalone histogram. */
 #define HIST_CHUNK 65536
 
-/* Rows per block: about 1 MiB of float32 (it stays in L2 between the GEMM
- * and the statistics), at most 256 rows (where a GEMM slice reaches full
- * speed), and at least two blocks when the batch allows, so two threads
- * share the work. Depends on the shapes only, never on the thread count. */
+/* Rows per statistics block: about 1 MiB of float32, at most 256 rows, and
+ * at least two blocks when the batch allows, so two threads share the work.
+ * Depends on the shapes only, never on the thread count, so the statistics
+ * are bit-identical for any thread count. */
 static int64_t block_rows(int64_t rows, int64_t width)
 {
     int64_t r = ((int64_t)1 << 18) / (width > 0 ? width : 1);
     r = r < 16 ? 16 : (r > 256 ? 256 : r);
     int64_t half = ((rows + 1) / 2 + 7) / 8 * 8;
     return r < half ? r : half;
+}
+
+/* Threads sharing `blocks` work items: each takes a contiguous run and
+ * makes one GEMM call for it. */
+static int64_t team_count(int nthreads, int64_t blocks)
+{
+    return nthreads < blocks ? (nthreads > 1 ? nthreads : 1) : (blocks > 1 ? blocks : 1);
 }
 
 /* Chan, Golub & LeVeque (1979): merge (nb, mean_b, m2_b) into (n, mean, m2). */
@@ -74,8 +81,8 @@ static void moments_empty(ic_moments *m)
 #define REAL float
 #define SUF f32
 #define GEMM ic_sgemm
-#define PHI(id, p, z) (float)ic_phi(id, p, z)
-#define DPHI(id, p, z) (float)ic_dphi(id, p, z)
+#define PHI(id, p, z) ic_phi_f32(id, p, z)
+#define DPHI(id, p, z) ic_dphi_f32(id, p, z)
 #define BITS(x) f32_bits(x)
 #include "layers_template.c"
 #undef REAL

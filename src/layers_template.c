@@ -427,7 +427,7 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
                             const REAL *x, const REAL *w, const REAL *b, REAL *z, REAL *a,
                             const ic_act *act, const ic_stats *st, int nthreads)
 {
-    int64_t rows = block_rows(batch, n_out), blocks = (batch + rows - 1) / rows, blk;
+    int64_t rows = block_rows(batch, n_out), blocks = (batch + rows - 1) / rows;
     REAL *c = z ? z : a, p = (REAL)act->param;
     int id = act->id;
     FN(acc) zacc, aacc;
@@ -447,22 +447,29 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
             return -1;
         }
     }
-    IC_PARALLEL_FOR(nthreads > 1 && blocks > 1)
-    for (blk = 0; blk < blocks; blk++) {
-        int64_t r0 = blk * rows, nr = batch - r0 < rows ? batch - r0 : rows;
-        int m = (int)n_out, n = (int)nr, k = (int)n_in;
+    int64_t teams = team_count(nthreads, blocks), t;
+    IC_PARALLEL_FOR(teams > 1)
+    for (t = 0; t < teams; t++) {
+        /* one GEMM over this thread's blocks (BLAS is fastest on big
+         * products), then the statistics block by block */
+        int64_t b0 = t * blocks / teams, b1 = (t + 1) * blocks / teams;
+        int64_t r0 = b0 * rows, r1 = b1 * rows < batch ? b1 * rows : batch;
+        int m = (int)n_out, n = (int)(r1 - r0), k = (int)n_in;
         REAL one = 1, zero = 0;
         char no = 'N';
         gemm(&no, &no, &m, &n, &k, &one, (REAL *)w, &m, (REAL *)x + r0 * n_in, &k, &zero,
              c + r0 * n_out, &m);
-        for (int64_t i = 0; i < nr; i++) {
-            REAL *zr = c + (r0 + i) * n_out, *ar = a + (r0 + i) * n_out;
-            int bad = FN(add_bias)(zr, b, n_out);
-            if (st)
-                FN(acc_row)(&zacc, blk, i, zr, bad);
-            FN(phi_row)(id, p, zr, ar, n_out);
-            if (st)
-                FN(acc_row)(&aacc, blk, i, ar, FN(any_nonfinite)(ar, n_out));
+        for (int64_t bk = b0; bk < b1; bk++) {
+            int64_t first = bk * rows, nr = batch - first < rows ? batch - first : rows;
+            for (int64_t i = 0; i < nr; i++) {
+                REAL *zr = c + (first + i) * n_out, *ar = a + (first + i) * n_out;
+                int bad = FN(add_bias)(zr, b, n_out);
+                if (st)
+                    FN(acc_row)(&zacc, bk, i, zr, bad);
+                FN(phi_row)(id, p, zr, ar, n_out);
+                if (st)
+                    FN(acc_row)(&aacc, bk, i, ar, FN(any_nonfinite)(ar, n_out));
+            }
         }
     }
     if (st) {
@@ -497,38 +504,50 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
         free(rows_of); free(dx_sq); free(dw_sq); free(w_sq);
         return -1;
     }
-    IC_PARALLEL_FOR(nthreads > 1 && blocks > 1)
-    for (blk = 0; blk < blocks; blk++) {
-        int64_t r0 = blk * rows, nr = batch - r0 < rows ? batch - r0 : rows;
-        for (int64_t i = 0; i < nr; i++) {
-            REAL *gr = grad + (r0 + i) * n_out;
-            FN(dphi_row)(id, p, z + (r0 + i) * n_out, gr, n_out);
-            if (st)
-                FN(acc_row)(&gacc, blk, i, gr, FN(any_nonfinite)(gr, n_out));
-            else if (db)
-                FN(units_sum)(gr, n_out, gacc.colsum + blk * n_out);
+    int64_t teams = team_count(nthreads, blocks), t;
+    IC_PARALLEL_FOR(teams > 1)
+    for (t = 0; t < teams; t++) {
+        int64_t b0 = t * blocks / teams, b1 = (t + 1) * blocks / teams;
+        int64_t r0 = b0 * rows, r1 = b1 * rows < batch ? b1 * rows : batch;
+        for (int64_t bk = b0; bk < b1; bk++) {
+            int64_t first = bk * rows, nr = batch - first < rows ? batch - first : rows;
+            for (int64_t i = 0; i < nr; i++) {
+                REAL *gr = grad + (first + i) * n_out;
+                FN(dphi_row)(id, p, z + (first + i) * n_out, gr, n_out);
+                if (st)
+                    FN(acc_row)(&gacc, bk, i, gr, FN(any_nonfinite)(gr, n_out));
+                else if (db)
+                    FN(units_sum)(gr, n_out, gacc.colsum + bk * n_out);
+            }
         }
         if (dx) {
-            int m = (int)n_in, n = (int)nr, k = (int)n_out;
+            int m = (int)n_in, n = (int)(r1 - r0), k = (int)n_out;
             REAL one = 1, zero = 0;
             char no = 'N', tr = 'T';
             gemm(&tr, &no, &m, &n, &k, &one, (REAL *)w, &k, grad + r0 * n_out, &k, &zero,
                  dx + r0 * n_in, &m);
             if (st)
-                dx_sq[blk] = FN(sum_squares)(dx + r0 * n_in, nr * n_in);
+                for (int64_t bk = b0; bk < b1; bk++) {
+                    int64_t first = bk * rows, nr = batch - first < rows ? batch - first : rows;
+                    dx_sq[bk] = FN(sum_squares)(dx + first * n_in, nr * n_in);
+                }
         }
     }
-    IC_PARALLEL_FOR(nthreads > 1 && slices > 1)
-    for (s = 0; s < slices; s++) {
-        int64_t i0 = s * wrows, ni = n_in - i0 < wrows ? n_in - i0 : wrows;
-        int m = (int)n_out, n = (int)ni, k = (int)batch, ldb = (int)n_in;
+    int64_t wteams = team_count(nthreads, slices);
+    IC_PARALLEL_FOR(wteams > 1)
+    for (t = 0; t < wteams; t++) {
+        int64_t s0 = t * slices / wteams, s1 = (t + 1) * slices / wteams;
+        int64_t i0 = s0 * wrows, i1 = s1 * wrows < n_in ? s1 * wrows : n_in;
+        int m = (int)n_out, n = (int)(i1 - i0), k = (int)batch, ldb = (int)n_in;
         REAL one = 1, zero = 0;
         char no = 'N', tr = 'T';
         gemm(&no, &tr, &m, &n, &k, &one, grad, &m, (REAL *)x + i0, &ldb, &zero, dw + i0 * n_out, &m);
-        if (st) {
-            dw_sq[s] = FN(sum_squares)(dw + i0 * n_out, ni * n_out);
-            w_sq[s] = FN(sum_squares)(w + i0 * n_out, ni * n_out);
-        }
+        if (st)
+            for (int64_t sl = s0; sl < s1; sl++) {
+                int64_t first = sl * wrows, ni = n_in - first < wrows ? n_in - first : wrows;
+                dw_sq[sl] = FN(sum_squares)(dw + first * n_out, ni * n_out);
+                w_sq[sl] = FN(sum_squares)(w + first * n_out, ni * n_out);
+            }
     }
     ic_moments unused;
     FN(acc_finish)(&gacc, rows_of, st ? &st->moments[0] : &unused, NULL, NULL, st ? st->hist : NULL, db);
