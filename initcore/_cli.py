@@ -3,7 +3,9 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
+import textwrap
 
 import numpy as np
 
@@ -267,6 +269,31 @@ def run_meanfield(args):
         print(f"\nphase diagram written to {args.plot}")
 
 
+def run_demo_command(args):
+    """The `demo` command: the seeds' claims reproduced by training, a
+    table on stdout, figures and report.md in --out."""
+    from . import _demo
+
+    if args.case not in _demo.CASE_CHOICES:
+        raise UsageError(f"unknown --case {args.case!r}; choose one of: {', '.join(_demo.CASE_CHOICES)}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be non-negative, got {args.seed}")
+    if not args.out:
+        raise UsageError("--out needs a directory name")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out!r} exists and is not a directory")
+    quiet = args.quiet or not (sys.stdout.isatty() and sys.stderr.isatty())
+    rows = _demo.run_demo(args.case, args.out, args.seed, progress=False if quiet else None)
+    if args.format is not None:
+        print(_demo.format_rows(rows, args.format))
+        return
+    print(textwrap.fill(f"initcore demo --case {args.case} --seed {args.seed}. {_demo.LEGEND}", 100) + "\n")
+    print(_demo.format_rows(rows))
+    cases = _demo.CASES if args.case == "all" else (args.case,)
+    print("\n" + "\n".join(f"claim {_demo.CASES.index(c) + 1} ({c}): {_demo.verdict(c, rows)}" for c in cases))
+    print(f"\nfigures and report written to {os.path.join(args.out, 'report.md')}")
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="initcore",
@@ -315,6 +342,18 @@ def _parser():
     sim_format = sim.add_mutually_exclusive_group()
     sim_format.add_argument("--json", dest="format", action="store_const", const="json", default=None)
     sim_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None)
+    demo = sub.add_parser("demo", help="reproduce the seeds' claims by training: table, plots and report")
+    demo.add_argument("--case", default="all", metavar="CASE",
+                      help="zero, constant, small, large, remedies or all (default all)")
+    demo.add_argument("--out", default="initcore-demo", metavar="DIR",
+                      help="directory for the plots and report.md (default initcore-demo)")
+    demo.add_argument("--seed", type=int, default=0, help="seed of the data, weights and shuffling (default 0)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo_format = demo.add_mutually_exclusive_group()
+    demo_format.add_argument("--json", dest="format", action="store_const", const="json", default=None,
+                             help="the table as JSON (every column)")
+    demo_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None,
+                             help="the table as CSV (every column)")
     report = sub.add_parser("report", help="theoretical vs sampled moments of common initializers (default)")
     # Options may come before or after 'report'; the subcommand's copies have
     # no defaults so they never overwrite a value given before it.
@@ -335,6 +374,13 @@ def _parser():
 
 def main(argv=None):
     args = _parser().parse_args(argv)
+    if args.command == "demo":
+        try:
+            run_demo_command(args)
+        except (UsageError, ValueError, TypeError, ImportError, OSError) as exc:
+            print(f"initcore: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command in ("simulate", "compare", "meanfield"):
         try:
             if getattr(args, "seed", 0) < 0:

@@ -481,3 +481,269 @@ def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, 
     _legend(ax, loc="upper left")
     _save(fig, path)
     return fig
+
+
+# ---------------------------------------------------------------------------
+# Figures of training runs (`initcore.train`), as `initcore demo` draws them.
+
+
+def _check_results(results, labels, what="results"):
+    from ._train import TrainResult
+
+    if isinstance(results, TrainResult):
+        results = [results]
+    results = list(results)
+    if not results:
+        raise ValueError(f"{what} is empty: pass at least one initcore.TrainResult")
+    for i, result in enumerate(results):
+        if not isinstance(result, TrainResult):
+            raise TypeError(f"{what}[{i}] must be an initcore.TrainResult (the result of initcore.train), "
+                            f"got {type(result).__name__}")
+    return results, _labels(labels, len(results), [r.config["network"] for r in results])
+
+
+def _labels(labels, count, default):
+    if labels is None:
+        return list(default)
+    if isinstance(labels, str):
+        raise TypeError("labels must be a sequence of strings, one per curve, not one string")
+    labels = [str(label) for label in labels]
+    if len(labels) != count:
+        raise ValueError(f"got {len(labels)} labels for {count} curves")
+    return labels
+
+
+def _hidden_average(result, key):
+    """Per record, `key` averaged over the hidden layers weighted by their
+    width (every layer when there is only one)."""
+    values = result.layer_column(key)
+    widths = np.asarray(result.config["widths"][1:], np.float64)
+    hidden = slice(0, max(values.shape[1] - 1, 1))
+    return values[:, hidden] @ widths[hidden] / widths[hidden].sum()
+
+
+def plot_training_curves(results, labels=None, path=None, *, title=None):
+    """Training curves of several `initcore.train` runs, one curve per run:
+    the training loss, the training accuracy (the 90% mark dotted) and the
+    fraction of saturated hidden activations (width-weighted over the hidden
+    layers), against the epoch (0 is before training).
+
+    Parameters
+    ----------
+    results : sequence of TrainResult
+    labels : sequence of str, optional
+        One legend label per run; by default each network's description.
+    path : str or path-like, optional
+        Where to save the figure; the format follows the extension.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    mpl = _matplotlib()
+    results, labels = _check_results(results, labels)
+    fig = _new_figure(mpl, (15.0, 4.6))
+    axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
+    losses = [_finite(r.loss) for r in results]
+    fix = _positive if _wants_log(*losses) and _set_log(axes[0], *losses) else _finite
+    for i, (result, label) in enumerate(zip(results, labels)):
+        color = f"C{i % 10}"
+        style = dict(color=color, linewidth=1.5, marker="o" if len(result) <= 12 else None, markersize=3)
+        axes[0].plot(result.epochs, fix(result.loss), label=label, **style)
+        axes[1].plot(result.epochs, _finite(result.accuracy), **style)
+        axes[2].plot(result.epochs, _finite(_hidden_average(result, "saturated")), **style)
+    axes[0].set_ylabel("training loss")
+    axes[0].set_title("Loss")
+    axes[1].axhline(0.9, color="0.5", linestyle=":", linewidth=1)
+    axes[1].set_ylim(0.0, 1.02)
+    axes[1].yaxis.set_major_formatter(mpl.PercentFormatter(1.0))
+    axes[1].set_ylabel("training accuracy")
+    axes[1].set_title("Accuracy (90% dotted)")
+    axes[2].set_ylim(-0.03, 1.03)
+    axes[2].yaxis.set_major_formatter(mpl.PercentFormatter(1.0))
+    axes[2].set_ylabel("saturated hidden activations")
+    axes[2].set_title("Saturation")
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(mpl.MaxNLocator(integer=True))
+    fig.legend(axes[0].get_legend_handles_labels()[0], labels, loc="outside lower center",
+               ncols=min(len(labels), 4), fontsize="small")
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+    return fig
+
+
+def plot_gradient_norms(results, labels=None, path=None, *, title=None):
+    """The gradient norm ``|dW|_F`` of every layer, at initialization (left)
+    and after training (right), one curve per `initcore.train` run, on a log
+    axis. A run whose gradients are all exactly 0 (zero initialization) has
+    nothing to draw on a log axis and says so in its legend label.
+
+    Parameters
+    ----------
+    results : sequence of TrainResult
+    labels : sequence of str, optional
+    path : str or path-like, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    mpl = _matplotlib()
+    results, labels = _check_results(results, labels)
+    depth = max(len(r.config["widths"]) - 1 for r in results)
+    fig = _new_figure(mpl, (12.0, 4.8))
+    axes = [fig.add_subplot(1, 2, i + 1) for i in range(2)]
+    norms = [r.layer_column("dw_norm") for r in results]
+    for ax, row, when in ((axes[0], 0, "at initialization"), (axes[1], -1, "after training")):
+        values = [n[row] for n in norms]
+        log = _set_log(ax, *values)
+        for i, (result, value) in enumerate(zip(results, values)):
+            shown = _positive(value) if log else _finite(value)
+            ax.plot(np.arange(1, value.size + 1), shown, marker="o", markersize=3, color=f"C{i % 10}")
+        if not log:
+            _note(ax, "no positive gradients")
+        epoch = results[0].history[row]["epoch"] if row == -1 and len({len(r) for r in results}) == 1 else None
+        ax.set_title(f"|dW| {when}" + (f" (epoch {epoch})" if epoch is not None else ""))
+        ax.set_ylabel(r"$|dW|_F$ of the mean loss")
+        _layer_axis(mpl, ax, depth)
+    shown_labels = []
+    for label, value in zip(labels, norms):
+        finite = value[np.isfinite(value)]
+        shown_labels.append(label + (" (all 0: not drawn)" if finite.size and not finite.any() else ""))
+    handles = [line for line in axes[0].get_lines()]
+    fig.legend(handles, shown_labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="small")
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+    return fig
+
+
+def plot_histogram_grid(sims, labels=None, path=None, *, title=None, layers=None):
+    """Per-layer histograms of the activations (left) and of the
+    back-propagated gradients (right) of several simulations, one row per
+    simulation, drawn as `plot_simulation` draws its top row (Glorot &
+    Bengio 2010, Figs. 6-7).
+
+    Parameters
+    ----------
+    sims : sequence of Simulation
+    labels : sequence of str, optional
+        One row title per simulation; by default each network's description.
+    path : str or path-like, optional
+    title : str, optional
+    layers : list of int, optional
+        The 1-based layers drawn (default: about five evenly spaced ones).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    mpl = _matplotlib()
+    if isinstance(sims, Simulation):
+        sims = [sims]
+    sims = list(sims)
+    if not sims:
+        raise ValueError("plot_histogram_grid needs at least one simulation")
+    for i, sim in enumerate(sims):
+        _check_sim(sim, f"sims[{i}]")
+    labels = _labels(labels, len(sims), [str(s.config.get("network", "")) for s in sims])
+    cmap = mpl.colormaps["viridis"]
+    fig = _new_figure(mpl, (12.0, 0.6 + 2.7 * len(sims)))
+    for row, (sim, label) in enumerate(zip(sims, labels)):
+        chosen = _select_layers(len(sim), layers)
+        colors = [cmap(0.85 * i / max(len(chosen) - 1, 1)) for i in range(len(chosen))]
+        for col, (which, xlabel) in enumerate((("activations", "activation value"),
+                                               ("gradients", r"gradient $\delta = \partial L / \partial z$"))):
+            ax = fig.add_subplot(len(sims), 2, 2 * row + col + 1)
+            if all(which in h for h in sim.histograms):
+                _histograms(ax, sim, which, chosen, colors)
+            else:
+                _note(ax, "no backward pass")
+            ax.set_title(f"{label}: {which}", fontsize="medium")
+            if row == len(sims) - 1:
+                ax.set_xlabel(xlabel)
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+    return fig
+
+
+def plot_decision_boundaries(nets, X, y, labels=None, path=None, *, title=None, resolution=200,
+                             feature_names=("feature 1", "feature 2")):
+    """The decision boundary of networks on a two-feature problem: each
+    panel shades ``net.predict_proba`` of class 1 over a grid of the feature
+    plane, draws the boundary p = 0.5 in black, and the data points on top
+    (class 0 blue, class 1 red).
+
+    Parameters
+    ----------
+    nets : sequence of MLP
+        Networks with two inputs and a probability output (see
+        `MLP.predict_proba`).
+    X : array_like, shape (n, 2)
+    y : array_like, shape (n,)
+        Labels 0 and 1.
+    labels : sequence of str, optional
+        One panel title per network.
+    path : str or path-like, optional
+    title : str, optional
+    resolution : int
+        Grid points along each axis.
+    feature_names : (str, str)
+        The axis labels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ._network import MLP
+
+    mpl = _matplotlib()
+    if isinstance(nets, MLP):
+        nets = [nets]
+    nets = list(nets)
+    if not nets:
+        raise ValueError("plot_decision_boundaries needs at least one network")
+    for i, net in enumerate(nets):
+        if not isinstance(net, MLP):
+            raise TypeError(f"nets[{i}] must be an initcore.MLP, got {type(net).__name__}")
+        if net.widths[0] != 2:
+            raise ValueError(f"nets[{i}] has {net.widths[0]} inputs; a decision boundary is drawn for 2")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    if X.ndim != 2 or X.shape[1] != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"X must have shape (n, 2) and y shape (n,), got {X.shape} and {y.shape}")
+    labels = _labels(labels, len(nets), [repr(n) for n in nets])
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    margin = 0.1 * (hi - lo)
+    gx = np.linspace(lo[0] - margin[0], hi[0] + margin[0], resolution)
+    gy = np.linspace(lo[1] - margin[1], hi[1] + margin[1], resolution)
+    xx, yy = np.meshgrid(gx, gy)
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    columns = len(nets) if len(nets) <= 4 else 3
+    rows = -(-len(nets) // columns)
+    fig = _new_figure(mpl, (4.6 * columns, 4.4 * rows + 0.6))
+    mappable = None
+    for i, (net, label) in enumerate(zip(nets, labels)):
+        ax = fig.add_subplot(rows, columns, i + 1)
+        p = net.predict_proba(grid)[:, 1].reshape(xx.shape)
+        mappable = ax.contourf(xx, yy, p, levels=np.linspace(0.0, 1.0, 21), cmap="RdBu_r", alpha=0.75)
+        if p.min() < 0.5 < p.max():
+            ax.contour(xx, yy, p, levels=[0.5], colors="black", linewidths=1.5)
+        else:
+            label = f"{label}\n(no boundary: p = {float(p.min()):.2f} to {float(p.max()):.2f} everywhere)"
+        ax.scatter(X[y == 0, 0], X[y == 0, 1], s=5, color="tab:blue", edgecolors="none", alpha=0.7)
+        ax.scatter(X[y == 1, 0], X[y == 1, 1], s=5, color="tab:red", edgecolors="none", alpha=0.7)
+        ax.set_title(label, fontsize="medium")
+        ax.set_xlabel(feature_names[0])
+        ax.set_ylabel(feature_names[1])
+    if mappable is not None:
+        fig.colorbar(mappable, ax=fig.axes, shrink=0.8, label="P(class 1)")
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+    return fig

@@ -531,7 +531,7 @@ class _Run:
         scratch = self._flat()
         for index in range(depth - 1, -1, -1):
             start = index - index % self.segment
-            if kept["z"][index] is None:
+            if kept["z"][index] is None or (index not in kept["inputs"] and kept["z"][index - 1] is None):
                 self._drop_below(kept, start + self.segment)
                 self._recompute(kept, start, index + 1)
             w, b, act_id, param = net.layer(index)

@@ -921,3 +921,15 @@ def test_same_seed_same_weights():
     for x, y in zip(a.weights + a.biases, b.weights + b.biases):
         assert x.dtype == y.dtype and np.array_equal(x.view(np.uint32), y.view(np.uint32))
     assert not np.array_equal(a.weights[0], c.weights[0])
+
+
+@pytest.mark.parametrize("depth", [5, 7, 10])
+def test_checkpoint_segments_of_every_size_match(depth):
+    """Every segment length, including ones that leave the top segment
+    partly kept from the forward pass, gives the records of a full run."""
+    net = initcore.MLP([32] * (depth + 1), activation="relu", init="kaiming_normal", seed=0)
+    full = initcore.simulate(net, batch=16, seed=1, checkpoint=None, progress=False).to_dict()
+    for k in (1, 2, 3, 4, depth + 3):
+        part = initcore.simulate(net, batch=16, seed=1, checkpoint=k, progress=False).to_dict()
+        full["config"]["checkpoint"] = part["config"]["checkpoint"]
+        assert part == full, k

@@ -1,0 +1,624 @@
+"""``initcore demo``: the seed documents' five claims about initialization,
+each reproduced by training small networks with `initcore.train` on fixed
+seeds, measured (accuracy, distinct units, saturation, dead units, gradient
+norms), plotted, and written up in a short Markdown report.
+
+The five cases (all float32, mini-batch SGD with lr 0.1 and batches of 32,
+a sigmoid output unit trained with binary cross-entropy, 1000 examples):
+
+* ``zero``: the two-feature placement set (CGPA, IQ), 2-16-16-1 tanh, all
+  weights 0, beside the same network from Xavier;
+* ``constant``: the same with every weight 0.5, beside Xavier (tanh) and He
+  (relu);
+* ``small``: 500 normalized features, 500-32x9-1 sigmoid, tanh and relu
+  from N(0, 0.01^2);
+* ``large``: 500 normalized features, 500-128x9-1 tanh from N(0, 1);
+* ``remedies``: Xavier (tanh), He (relu), orthogonal (tanh) and LeCun
+  (selu) on moons (2-16-16-1) and on the 500-feature set (500-32x9-1).
+
+`run_demo` trains, and with an output directory writes the figures and
+``report.md``; it returns one row (a dict of plain values) per scheme.
+"""
+import csv
+import io
+import json
+import math
+import os
+import time
+
+import numpy as np
+
+from . import datasets
+from ._network import MLP, _compact
+from ._progress import Progress
+from ._simulate import simulate
+from ._train import train
+
+__all__ = ["CASES", "DemoRun", "Scheme", "checks", "format_rows", "run_demo", "train_cases", "verdict"]
+
+CASES = ("zero", "constant", "small", "large", "remedies")
+CASE_CHOICES = (*CASES, "all")
+TITLES = {
+    "zero": "Zero initialization",
+    "constant": "Constant non-zero initialization (0.5)",
+    "small": "Small random weights, N(0, 0.01^2)",
+    "large": "Large random weights, N(0, 1)",
+    "remedies": "Remedies: Xavier, He, orthogonal, LeCun",
+}
+# The training settings shared by every run.
+N_SAMPLES = 1000
+N_FEATURES = 500
+LR = 0.1
+BATCH = 32
+DTYPE = "float32"
+# Columns of the rows, in order.
+COLUMNS = ("case", "role", "dataset", "network", "activation", "init", "epochs", "accuracy",
+           "best_accuracy", "linear_accuracy", "epochs_to_90", "distinct_units", "width", "saturated_init", "saturated_end",
+           "dead_init", "dead_end", "grad_first_init", "grad_last_init", "grad_ratio_init",
+           "grad_first_end", "grad_last_end", "diverged")
+# Readable table: (header, row key or callable, format).
+_TABLE = (
+    ("case", "case", "s"),
+    ("dataset", "dataset", "s"),
+    ("network", lambda r: f"{r['network']} {r['activation']}", "s"),
+    ("init", lambda r: r["init"] + (" (ref)" if r["role"] == "reference" else ""), "s"),
+    ("acc", "accuracy", ".3f"),
+    ("to 90%", lambda r: "never" if r["epochs_to_90"] is None else str(r["epochs_to_90"]), "s"),
+    ("distinct", lambda r: None if r["distinct_units"] is None
+     else f"{r['distinct_units']}/{r['width']}", "s"),
+    ("sat@0", "saturated_init", ".0%"),
+    ("sat@end", "saturated_end", ".0%"),
+    ("dead@end", "dead_end", ".0%"),
+    ("|dW1|@0", "grad_first_init", ".2g"),
+    ("|dWL|@0", "grad_last_init", ".2g"),
+    ("ratio@0", "grad_ratio_init", ".2g"),
+    ("|dW1|@end", "grad_first_end", ".2g"),
+    ("|dWL|@end", "grad_last_end", ".2g"),
+)
+LEGEND = (
+    "acc: training accuracy after the run's epochs; to 90%: first epoch at 90% accuracy (never: not "
+    "within the run); distinct: fewest distinct units of any hidden layer after training, of that "
+    "layer's width; sat, dead: saturated activations and dead units (0 on every input) over the "
+    "hidden layers; |dW1|, |dWL|: Frobenius norm of the loss gradient of the first and the last "
+    "layer, ratio = |dW1|/|dWL|; @0 at initialization, @end after training. Every network ends in "
+    "one sigmoid unit (binary cross-entropy); float32, SGD lr 0.1, batch 32, 1000 examples; "
+    "(ref) marks a well-initialized reference.")
+
+
+class Scheme:
+    """One training run of the demo: a network, an initializer, a data set
+    and an epoch budget."""
+
+    def __init__(self, case, dataset, widths, activation, init, epochs, role="claim"):
+        self.case, self.dataset, self.widths = case, dataset, list(widths)
+        self.activation, self.init, self.epochs, self.role = activation, init, epochs, role
+
+    @property
+    def key(self):
+        """What determines the run's result (for runs shared between cases)."""
+        return (self.dataset, tuple(self.widths), self.activation, self.init, self.epochs)
+
+    @property
+    def label(self):
+        return f"{self.init} {self.activation}" + (" (ref)" if self.role == "reference" else "")
+
+    def __repr__(self):
+        return f"<Scheme {self.case}: {self.label} on {self.dataset}, {self.epochs} epochs>"
+
+
+def schemes(case):
+    """The runs of one case (or of every case for ``"all"``), in table order."""
+    if case == "all":
+        return [s for c in CASES for s in schemes(c)]
+    placement = [2, 16, 16, 1]
+    deep = [N_FEATURES] + [32] * 9 + [1]
+    if case == "zero":
+        return [Scheme("zero", "placement", placement, "tanh", "zeros", 30),
+                Scheme("zero", "placement", placement, "tanh", "xavier_normal", 30, "reference")]
+    if case == "constant":
+        return [Scheme("constant", "placement", placement, "tanh", "constant:value=0.5", 30),
+                Scheme("constant", "placement", placement, "tanh", "xavier_normal", 30, "reference"),
+                Scheme("constant", "placement", placement, "relu", "kaiming_normal", 30, "reference")]
+    if case == "small":
+        return [Scheme("small", "high_dimensional", deep, act, "normal:std=0.01", 10)
+                for act in ("sigmoid", "tanh", "relu")]
+    if case == "large":
+        return [Scheme("large", "high_dimensional", [N_FEATURES] + [128] * 9 + [1], "tanh",
+                       "normal:std=1", 20)]
+    if case == "remedies":
+        pairs = (("tanh", "xavier_normal"), ("relu", "kaiming_normal"), ("tanh", "orthogonal"),
+                 ("selu", "lecun_normal"))
+        return ([Scheme("remedies", "moons", [2, 16, 16, 1], act, init, 50) for act, init in pairs]
+                + [Scheme("remedies", "high_dimensional", deep, act, init, 20) for act, init in pairs])
+    raise ValueError(f"unknown case {case!r}; choose one of: {', '.join(CASE_CHOICES)}")
+
+
+def linear_accuracy(X, y, ridge=1e-3, iterations=30):
+    """Training accuracy of a logistic regression (a straight boundary),
+    fitted by Newton's method with a small ridge penalty: what the best
+    linear decision boundary about reaches on (X, y)."""
+    A = np.column_stack([np.asarray(X, np.float64), np.ones(len(y))])
+    t = np.asarray(y, np.float64)
+    w = np.zeros(A.shape[1])
+    penalty = ridge * np.eye(A.shape[1])
+    penalty[-1, -1] = 0.0
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(A @ w, -500, 500)))
+        grad = A.T @ (p - t) + penalty @ w
+        hess = (A * (p * (1 - p))[:, None]).T @ A + penalty + 1e-12 * np.eye(A.shape[1])
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return float(np.mean((A @ w > 0) == (t > 0.5)))
+
+
+def _dataset(name, seed):
+    if name == "placement":
+        return datasets.placement(N_SAMPLES, seed=seed)
+    if name == "moons":
+        return datasets.moons(N_SAMPLES, seed=seed)
+    return datasets.high_dimensional(N_SAMPLES, N_FEATURES, seed=seed)
+
+
+class DemoRun:
+    """A trained scheme: `scheme`, the data (`X`, `y`), `net` (trained),
+    `weights0` (the weights at initialization), `sim0` (`initcore.simulate`
+    of the initial network on the training set, with its loss) and `result`
+    (the `TrainResult`)."""
+
+    def __init__(self, scheme, X, y, net, weights0, sim0, result, linear=None):
+        self.scheme, self.X, self.y, self.net = scheme, X, y, net
+        self.weights0, self.sim0, self.result = weights0, sim0, result
+        self.linear = linear
+
+    def row(self):
+        """The table row of this run, plain Python values (None where not
+        measured)."""
+        s, r = self.scheme, self.result
+        first, last = r.history[0], r.history[-1]
+        hidden = self.net.widths[1:-1] or self.net.widths[1:]
+        init0 = _layer_summary(first["layers"], hidden)
+        end = _layer_summary(last["layers"], hidden)
+        ratio = None
+        if init0["grad_first"] is not None and init0["grad_last"]:
+            ratio = init0["grad_first"] / init0["grad_last"]
+        return {
+            "case": s.case, "role": s.role, "dataset": s.dataset,
+            "network": _compact(self.net.widths), "activation": s.activation, "init": s.init,
+            "epochs": last["epoch"], "accuracy": float(last["accuracy"]),
+            "best_accuracy": float(np.max(r.accuracy)), "linear_accuracy": self.linear,
+            "epochs_to_90": r.epochs_to(0.9), "distinct_units": end["distinct"],
+            "width": end["distinct_width"],
+            "saturated_init": init0["saturated"], "saturated_end": end["saturated"],
+            "dead_init": init0["dead"], "dead_end": end["dead"],
+            "grad_first_init": init0["grad_first"], "grad_last_init": init0["grad_last"],
+            "grad_ratio_init": ratio,
+            "grad_first_end": end["grad_first"], "grad_last_end": end["grad_last"],
+            "diverged": bool(r.diverged),
+        }
+
+
+def _layer_summary(layers, hidden_widths):
+    """Width-weighted saturated and dead fractions over the hidden layers,
+    their fewest distinct units, and the first and last layer's |dW|."""
+    if layers is None:
+        return dict.fromkeys(("saturated", "dead", "distinct", "distinct_width", "grad_first",
+                              "grad_last"))
+    hidden = layers[:len(hidden_widths)]
+    w = np.asarray(hidden_widths, np.float64)
+    fewest = min(range(len(hidden)), key=lambda i: (hidden[i]["distinct_units"], i))
+    return {
+        "saturated": float(np.dot([h["saturated"] for h in hidden], w) / w.sum()),
+        "dead": float(np.dot([h["dead_units"] for h in hidden], w) / w.sum()),
+        "distinct": int(hidden[fewest]["distinct_units"]),
+        "distinct_width": int(hidden_widths[fewest]),
+        "grad_first": layers[0]["dw_norm"], "grad_last": layers[-1]["dw_norm"],
+    }
+
+
+def _progress_total(plan):
+    return sum(s.epochs for s in plan)
+
+
+def train_cases(case="all", seed=0, progress=None):
+    """Train every scheme of `case` (one of `CASE_CHOICES`).
+
+    Parameters
+    ----------
+    case : str
+    seed : int
+        The data sets come from `seed`, the networks from ``seed + 1``, the
+        shuffling from ``seed + 2``: the same seed gives the same runs, bit
+        for bit.
+    progress : bool or None
+        One progress bar on stderr over all the epochs; None shows it on a
+        terminal once the work takes more than a second.
+
+    Returns
+    -------
+    list of DemoRun
+        In table order. A run shared by two cases (the Xavier reference of
+        ``zero`` and ``constant``) is trained once and listed in both.
+    """
+    if not isinstance(case, str) or case not in CASE_CHOICES:
+        raise ValueError(f"unknown case {case!r}; choose one of: {', '.join(CASE_CHOICES)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    plan = schemes(case)
+    unique = {}
+    for s in plan:
+        unique.setdefault(s.key, s)
+    data = {}
+    runs = {}
+    with Progress(_progress_total(unique.values()), "training", progress) as bar:
+        def step(_record):
+            bar.step()
+
+        for key, s in unique.items():
+            if s.dataset not in data:
+                X, y = _dataset(s.dataset, seed)
+                data[s.dataset] = X, y, linear_accuracy(X, y)
+            X, y, linear = data[s.dataset]
+            acts = [s.activation] * (len(s.widths) - 2) + ["sigmoid"]
+            net = MLP(s.widths, activation=acts, init=s.init, seed=seed + 1, dtype=DTYPE)
+            weights0 = [w.copy() for w in net.weights]
+            sim0 = simulate(net, X, loss="bce", targets=y, seed=seed + 3, lr=LR, progress=False)
+            result = train(net, X, y, lr=LR, batch_size=BATCH, epochs=s.epochs, seed=seed + 2,
+                           progress=False, callback=step)
+            runs[key] = (X, y, net, weights0, sim0, result, linear)
+    return [DemoRun(s, *runs[s.key]) for s in plan]
+
+
+# ---------------------------------------------------------------------------
+# tables
+
+
+def _cell(row, key, spec):
+    value = key(row) if callable(key) else row[key]
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return format(value, spec)
+
+
+def format_table(rows):
+    """The rows as a readable fixed-width table."""
+    body = [[_cell(r, key, spec) for _, key, spec in _TABLE] for r in rows]
+    header = [h for h, _, _ in _TABLE]
+    widths = [max(len(header[i]), *(len(b[i]) for b in body)) for i in range(len(header))]
+    left = 4  # case, dataset, network, init are left-aligned
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i < left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(b) for b in body])
+
+
+def _markdown_table(rows):
+    header = [h for h, _, _ in _TABLE if h not in ("case", "dataset")]
+    keys = [(k, s) for h, k, s in _TABLE if h not in ("case", "dataset")]
+    lines = ["| " + " | ".join(h.replace("|", "\\|") for h in header) + " |",
+             "|" + "|".join(":--" if i < 2 else "--:" for i in range(len(header))) + "|"]
+    for r in rows:
+        cells = [_cell(r, k, s).replace("|", "\\|") for k, s in keys]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def format_rows(rows, fmt=None):
+    """The rows as a readable table (fmt None), JSON (``"json"``) or CSV
+    (``"csv"``); JSON and CSV have every column of `COLUMNS`."""
+    if fmt == "json":
+        return json.dumps([{k: _clean(r[k]) for k in COLUMNS} for r in rows], indent=1)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: r[k] for k in COLUMNS} for r in rows)
+        return buffer.getvalue().rstrip("\n")
+    if fmt is not None:
+        raise ValueError(f"unknown format {fmt!r}; choose None, 'json' or 'csv'")
+    return format_table(rows)
+
+
+# ---------------------------------------------------------------------------
+# what each case shows, in one sentence from the measured numbers
+
+
+def _pick(rows, **match):
+    for r in rows:
+        if all(r[k] == v for k, v in match.items()):
+            return r
+    return None
+
+
+def _acc(r):
+    return f"{r['accuracy']:.3f}"
+
+
+def _e(value):
+    return "-" if value is None else f"{value:.2g}"
+
+
+def _pct(value):
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _reached(r):
+    return "never reaches 90%" if r["epochs_to_90"] is None else f"reaches 90% at epoch {r['epochs_to_90']}"
+
+
+def claim_sentence(case, rows, runs=None):
+    """One sentence (or two) saying what the run measured for `case`."""
+    rows = [r for r in rows if r["case"] == case]
+    if case == "zero":
+        z, ref = _pick(rows, init="zeros"), _pick(rows, role="reference")
+        moved = ""
+        if runs:
+            run = next(r for r in runs if r.scheme.case == "zero" and r.scheme.init == "zeros")
+            same = all(np.array_equal(w, w0) for w, w0 in zip(run.net.weights, run.weights0))
+            same &= all(not b.any() for b in run.net.biases[:-1])
+            moved = (" every weight is still exactly 0 after training (only the output bias learned),"
+                     if same else "")
+        text = (f"With every weight 0 the {z['network']} {z['activation']} network ends at accuracy "
+                f"{_acc(z)} after {z['epochs']} epochs (chance: 0.5): its hidden layers keep "
+                f"{z['distinct_units']} distinct unit of {z['width']},{moved} and the first layer's "
+                f"gradient norm is {_e(z['grad_first_init'])} at initialization")
+        if ref:
+            text += f"; the same network from {ref['init']} reaches {_acc(ref)}"
+        return text + "."
+    if case == "constant":
+        c = _pick(rows, init="constant:value=0.5")
+        refs = [r for r in rows if r["role"] == "reference"]
+        text = (f"With every weight 0.5 the hidden layers keep {c['distinct_units']} distinct unit of "
+                f"{c['width']} after {c['epochs']} epochs, so the network is a function of one "
+                f"projection of the input and its decision boundary is a straight line: accuracy "
+                f"{_acc(c)}, {_reached(c)}, where the best straight line (a logistic regression) gets "
+                f"{c['linear_accuracy']:.3f}")
+        if refs:
+            text += "; " + " and ".join(f"{r['init']} ({r['activation']}) reaches {_acc(r)}"
+                                        for r in refs) + " with a curved boundary"
+        return text + "."
+    if case == "small":
+        parts = []
+        for r in rows:
+            part = (f"{r['activation']} ends at {_acc(r)} with |dW1| = {_e(r['grad_first_init'])} and "
+                    f"|dWL| = {_e(r['grad_last_init'])} at initialization")
+            if r["activation"] == "sigmoid":
+                part += f" (first/last ratio {_e(r['grad_ratio_init'])})"
+            if r["activation"] == "relu":
+                part += f", {_pct(r['dead_end'])} of its hidden units dead after training"
+            parts.append(part)
+        epochs = rows[0]["epochs"] if rows else 0
+        return (f"With N(0, 0.01^2) weights on {N_FEATURES} normalized features and {epochs} epochs, "
+                + "; ".join(parts) + ".")
+    if case == "large":
+        r = rows[0]
+        return (f"With N(0, 1) weights the {r['network']} {r['activation']} network has "
+                f"{_pct(r['saturated_init'])} of its hidden activations saturated at initialization "
+                f"and {_pct(r['saturated_end'])} after {r['epochs']} epochs, its first layer's "
+                f"gradient is {_e(r['grad_ratio_init'])} times its last layer's (exploding toward the "
+                f"input), and accuracy ends at {_acc(r)}, {_reached(r)}.")
+    if case == "remedies":
+        parts = []
+        for dataset in ("moons", "high_dimensional"):
+            sub = [r for r in rows if r["dataset"] == dataset]
+            if sub:
+                accs = ", ".join(f"{r['init']} ({r['activation']}) {_acc(r)}" for r in sub)
+                parts.append(f"on {dataset} ({sub[0]['network']}, {sub[0]['epochs']} epochs): {accs}")
+        return ("The same kinds of problems train when the scale fits the activation: "
+                + "; ".join(parts) + ".")
+    raise ValueError(f"unknown case {case!r}")
+
+
+def checks(case, rows):
+    """The claim of `case` as conditions on its rows: a list of
+    ``(statement, holds)``, the thresholds of the test suite."""
+    rows = [r for r in rows if r["case"] == case]
+    claim = [r for r in rows if r["role"] == "claim"]
+    out = []
+    if case == "zero":
+        for r in claim:
+            out.append((f"{r['init']} {r['activation']}: accuracy in [0.4, 0.6]", 0.4 <= r["accuracy"] <= 0.6))
+            out.append((f"{r['init']} {r['activation']}: 1 distinct hidden unit", r["distinct_units"] == 1))
+    elif case == "constant":
+        for r in claim:
+            out.append((f"{r['init']} {r['activation']}: 1 distinct hidden unit", r["distinct_units"] == 1))
+            out.append((f"{r['init']} {r['activation']}: accuracy no better than a logistic regression's "
+                        f"{r['linear_accuracy']:.3f} + 0.02", r["accuracy"] <= r["linear_accuracy"] + 0.02))
+            refs = [x for x in rows if x["role"] == "reference"]
+            if refs:
+                out.append((f"{r['init']} {r['activation']}: accuracy below every reference's",
+                            all(r["accuracy"] < x["accuracy"] for x in refs)))
+    elif case == "small":
+        for r in claim:
+            out.append((f"{r['activation']}: accuracy below 0.6", r["accuracy"] < 0.6))
+            if r["activation"] == "sigmoid":
+                ratio = r["grad_ratio_init"]
+                out.append(("sigmoid: |dW1|/|dWL| below 1e-3 at initialization",
+                            ratio is not None and ratio < 1e-3))
+    elif case == "large":
+        for r in claim:
+            out.append((f"{r['activation']}: saturated fraction above 0.8 at initialization and end",
+                        (r["saturated_init"] or 0) > 0.8 and (r["saturated_end"] or 0) > 0.8))
+    elif case == "remedies":
+        for r in claim:
+            out.append((f"{r['init']} {r['activation']} on {r['dataset']}: reaches 95% accuracy within "
+                        f"{r['epochs']} epochs", r["best_accuracy"] >= 0.95))
+    else:
+        raise ValueError(f"unknown case {case!r}")
+    return out
+
+
+def verdict(case, rows):
+    """"reproduced", or "NOT reproduced (...)" naming the conditions that fail."""
+    failed = [text for text, holds in checks(case, rows) if not holds]
+    return "reproduced" if not failed else "NOT reproduced (" + "; ".join(failed) + ")"
+
+
+# ---------------------------------------------------------------------------
+# figures and the report
+
+_NOTES = {
+    "zero": "Symmetry: every hidden unit computes the same thing and gets the same update, so the "
+            "network behaves as one neuron per layer (here tanh(0) = 0 and every weight gradient is "
+            "exactly 0).",
+    "constant": "Every unit of a layer stays identical, so the output depends on the input only "
+                "through one linear projection: the decision boundary is straight.",
+    "small": "The signal shrinks layer by layer; sigmoid's slope of at most 1/4 makes the first "
+             "layer's gradient vanish; relu units die.",
+    "large": f"Pre-activations of about N(0, {N_FEATURES}) saturate tanh; with zero biases the deep tanh network "
+             "is in the chaotic phase, where gradients grow toward the input.",
+    "remedies": "Note: Xavier is not a remedy for a deep sigmoid network (sigmoid's slope is at most "
+                "1/4, so gradients still vanish with depth); the demo pairs Xavier with tanh.",
+}
+
+
+_FEATURES = {"placement": ("CGPA (standardized)", "IQ (standardized)"), "moons": ("x1", "x2")}
+
+
+def _groups(runs):
+    """The runs of one case split by data set, in order of appearance."""
+    groups = {}
+    for run in runs:
+        groups.setdefault(run.scheme.dataset, []).append(run)
+    return list(groups.items())
+
+
+def _figures(case, dataset, runs, prefix, out, bar):
+    """Writes the figures of one case's runs on one data set into `out`;
+    returns [(caption, file name)]."""
+    from . import _plots
+
+    labels = [r.scheme.label for r in runs]
+    title = f"{TITLES[case]} ({dataset})"
+    written = []
+
+    def path(kind):
+        name = f"{prefix}_{kind}.png"
+        written.append(name)
+        return os.path.join(out, name)
+
+    captions = []
+    _plots.plot_training_curves([r.result for r in runs], labels, path("training"),
+                                title=f"{title}: training curves")
+    captions.append("Training curves: loss, accuracy and saturated fraction of the hidden "
+                    "activations per epoch")
+    bar.step()
+    _plots.plot_gradient_norms([r.result for r in runs], labels, path("gradients"),
+                               title=f"{title}: gradient norm per layer")
+    captions.append("Gradient norm |dW| of each layer, at initialization and after training")
+    bar.step()
+    _plots.plot_histogram_grid([r.sim0 for r in runs], labels, path("histograms"),
+                               title=f"{title}: per-layer histograms at initialization")
+    captions.append("Per-layer histograms of the activations and the back-propagated gradients "
+                    "at initialization (initcore.simulate on the training set)")
+    bar.step()
+    if runs[0].X.shape[1] == 2:
+        boundary_labels = [f"{r.scheme.label}: accuracy {r.result.accuracy[-1]:.3f}" for r in runs]
+        _plots.plot_decision_boundaries([r.net for r in runs], runs[0].X, runs[0].y, boundary_labels,
+                                        path("boundary"), feature_names=_FEATURES.get(dataset, ("x1", "x2")),
+                                        title=f"{title}: decision boundary after training")
+        captions.append("Decision boundary of each network after training: P(class 1) over the "
+                        "feature plane, p = 0.5 in black, the training points on top")
+        bar.step()
+    return list(zip(captions, written))
+
+
+def _figure_count(runs):
+    return sum(3 + (group[0].X.shape[1] == 2) for _, group in _groups(runs))
+
+
+def _report(cases, by_case, rows, figures, seed, seconds, note):
+    lines = ["# initcore demo: the seed documents' claims about initialization, reproduced", "",
+             f"`initcore demo --case {'all' if len(cases) > 1 else cases[0]} --seed {seed}`, "
+             f"{seconds:.1f} s of wall time. Every number below comes from this run.", "",
+             LEGEND, ""]
+    if note:
+        lines += [f"*{note}*", ""]
+    for case in cases:
+        case_rows = [r for r in rows if r["case"] == case]
+        lines += [f"## {CASES.index(case) + 1}. {TITLES[case]}", "",
+                  "**Measured:** " + claim_sentence(case, case_rows, by_case[case]), "",
+                  f"**Claim {verdict(case, case_rows)}** (" + "; ".join(t for t, _ in checks(case, case_rows))
+                  + ").", "",
+                  _NOTES[case], ""]
+        groups = _groups(by_case[case])
+        for dataset, _ in groups:
+            if len(groups) > 1:
+                lines += [f"### {dataset}", ""]
+            lines += [_markdown_table([r for r in case_rows if r["dataset"] == dataset]), ""]
+            for caption, name in figures.get((case, dataset), []):
+                lines += [f"**{caption}**", "", f"![{name}]({name})", ""]
+    return "\n".join(lines)
+
+
+def run_demo(case="all", out=None, seed=0, progress=None, *, runs_out=None):
+    """Reproduce the claims of `case` and return the table rows.
+
+    Parameters
+    ----------
+    case : {"zero", "constant", "small", "large", "remedies", "all"}
+    out : str or path-like, optional
+        A directory (created if needed) for the figures and ``report.md``;
+        None writes nothing. Without matplotlib the report has no figures
+        (and says so).
+    seed : int
+        See `train_cases`: the same seed gives the same rows.
+    progress : bool or None
+        One progress bar on stderr over the training and the figures.
+    runs_out : list, optional
+        When given, the `DemoRun` objects (with the trained networks) are
+        appended to it.
+
+    Returns
+    -------
+    list of dict
+        One row per scheme with the keys of `COLUMNS`.
+    """
+    start = time.perf_counter()
+    if out is not None:
+        out = os.fspath(out)
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise ValueError(f"--out {out!r} exists and is not a directory")
+    runs = train_cases(case, seed, progress=progress)
+    rows = [r.row() for r in runs]
+    if runs_out is not None:
+        runs_out.extend(runs)
+    if out is None:
+        return rows
+    os.makedirs(out, exist_ok=True)
+    cases = list(CASES) if case == "all" else [case]
+    by_case = {c: [r for r in runs if r.scheme.case == c] for c in cases}
+    note = None
+    try:
+        from ._plots import _matplotlib
+
+        _matplotlib()
+        mpl_ok = True
+    except ImportError as exc:
+        mpl_ok, note = False, f"No figures: {exc}"
+    figures = {}
+    if mpl_ok:
+        total = sum(_figure_count(by_case[c]) for c in cases)
+        with Progress(total, "plots", progress) as bar:
+            for c in cases:
+                groups = _groups(by_case[c])
+                for dataset, group in groups:
+                    prefix = c if len(groups) == 1 else f"{c}_{dataset}"
+                    figures[(c, dataset)] = _figures(c, dataset, group, prefix, out, bar)
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write(_report(cases, by_case, rows, figures, seed, time.perf_counter() - start, note))
+    with open(os.path.join(out, "results.json"), "w") as f:
+        f.write(format_rows(rows, "json") + "\n")
+    return rows
