@@ -1,5 +1,8 @@
-/* Activations and their derivatives over arrays (element-wise, any dtype). */
+/* Activations and their derivatives over arrays (element-wise): float32 with
+ * the vectorizable float kernels of actmath.h, float64 with double libm. */
 #include "activations.h"
+#include "actmath.h"
+#include "cpu.h"
 #include "parallel.h"
 
 #define IC_ACT_CHUNK 16384
@@ -12,16 +15,17 @@
     case ID:                                                                         \
         if (derivative)                                                              \
             for (int64_t i = 0; i < n; i++)                                          \
-                out[i] = (REAL)ic_dphi(ID, param, (double)z[i]);                     \
+                out[i] = DPHI(ID, param, z[i]);                                      \
         else                                                                         \
             for (int64_t i = 0; i < n; i++)                                          \
-                out[i] = (REAL)ic_phi(ID, param, (double)z[i]);                      \
+                out[i] = PHI(ID, param, z[i]);                                       \
         break;
 
-/* Expects REAL defined as the element type. */
-#define IC_ACTIVATION(SUF)                                                     \
-    static void act_span_##SUF(int id, double param, const REAL *z, REAL *out,       \
-                               int64_t n, int derivative)                            \
+/* Expects REAL (the element type), PARAM (the parameter's type), PHI and DPHI
+ * defined. The float span is compiled per instruction set (IC_SIMD). */
+#define IC_ACTIVATION(SUF, ATTR)                                                     \
+    ATTR static void act_span_##SUF(int id, PARAM param, const REAL *z, REAL *out,   \
+                                    int64_t n, int derivative)                       \
     {                                                                                \
         switch (id) {                                                                \
             IC_ACT_CASE(IC_ACT_LINEAR) IC_ACT_CASE(IC_ACT_RELU)                      \
@@ -41,13 +45,26 @@
         for (c = 0; c < nchunks; c++) {                                              \
             int64_t start = c * IC_ACT_CHUNK;                                        \
             int64_t len = n - start < IC_ACT_CHUNK ? n - start : IC_ACT_CHUNK;       \
-            act_span_##SUF(id, param, z + start, out + start, len, derivative);      \
+            act_span_##SUF(id, (PARAM)param, z + start, out + start, len, derivative); \
         }                                                                            \
     }
 
 #define REAL float
-IC_ACTIVATION(f32)
+#define PARAM float
+#define PHI ic_phi_f32
+#define DPHI ic_dphi_f32
+IC_ACTIVATION(f32, IC_SIMD)
 #undef REAL
+#undef PARAM
+#undef PHI
+#undef DPHI
+
 #define REAL double
-IC_ACTIVATION(f64)
+#define PARAM double
+#define PHI ic_phi
+#define DPHI ic_dphi
+IC_ACTIVATION(f64, )
 #undef REAL
+#undef PARAM
+#undef PHI
+#undef DPHI
