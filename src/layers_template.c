@@ -279,12 +279,15 @@ IC_SIMD static void FN(hist_slots)(const REAL *restrict v, int64_t n, int32_t *r
     double lo = g->lo, hi = g->hi, norm = g->norm, step = g->step, last = (double)(g->nbins - 1);
     int32_t top = (int32_t)g->nbins - 1;
     for (int64_t j = 0; j < n; j++) {
+        /* selects and bitwise logic only, so that the loop vectorizes */
         double x = (double)v[j], t = (x - lo) * norm;
         int32_t k = (int32_t)(t >= 0 ? (t <= last ? t : last) : 0.0);
         double below = (double)k * step + lo;
-        double above = k == top ? hi : (double)(k + 1) * step + lo;
-        k = x < below ? k - 1 : (x >= above && k != top ? k + 1 : k);
-        slot[j] = x < lo ? 0 : (x > hi ? top + 2 : k + 1);
+        double above = (double)(k + 1) * step + lo;
+        above = k == top ? hi : above;
+        k = k - (x < below) + ((x >= above) & (k != top));
+        int32_t out = x < lo ? 0 : k + 1;
+        slot[j] = x > hi ? top + 2 : out;
     }
 }
 
