@@ -2,8 +2,10 @@
 derivatives, shared by the compiled kernels, the simulator and the mean-field
 theory.
 
-Names are case-insensitive. Every activation is evaluated by the same C code
-(``initcore._layers``) in double precision, whatever the array dtype.
+Names are case-insensitive. The C code (``initcore._layers``) evaluates
+float64 arrays in double precision (libm) and float32 arrays with vectorized
+float32 kernels held to 4 float32 ulp (``src/actmath.h``); the fused layer
+kernels use the same two paths.
 """
 import dataclasses
 import math

@@ -10,8 +10,10 @@
  * all 2^32 inputs for the elementary functions, every third float for phi
  * and phi'; tests/test_activations.py holds them to 4 ulp):
  *   exp 0.95, expm1 1.45, log1p 0.90 (on [-1/4, 1]), tanh 1.94, sigmoid 2.40,
- *   erf 1.04, erfc 1.86 (relative to the end of its range, 1e-45);
- *   phi <= 2.7 (silu; tanh 1.9, gelu 1.9, selu 1.9), phi' <= 2.4.
+ *   erf 1.04, erfc 1.86 (relative all the way to its underflow at 10.05);
+ *   phi <= 2.79 (silu, over all floats; sigmoid 2.40, tanh 1.94, gelu and
+ *   gelu_tanh 1.90, selu 1.86, softplus 1.68), phi' <= 2.45 (sigmoid',
+ *   tanh', softplus'; gelu' 1.86, silu' 1.73).
  * Exceptions, stated as absolute bounds:
  *   - sin_f32 / cos_f32 for |x| > pi/4: 9.9e-8 (1.66 * 2^-24) for |x| < 102943,
  *     where the Cody-Waite reduction is exact; beyond, the reduction's
