@@ -19,15 +19,12 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         ) from exc
     raise
 
-from . import activations, datasets
+from . import activations
 from ._fans import calculate_gain, fans
 from ._generator import Generator
 from ._initializers import *  # noqa: F403
 from ._initializers import __all__ as _initializer_names
-from ._network import MLP
-from ._simulate import Simulation, jacobian_spectrum, simulate
 from ._threads import get_num_threads, openmp_enabled, set_num_threads
-from ._train import TrainResult, train
 
 __version__ = "0.1.0"
 
@@ -51,10 +48,19 @@ __all__ = [
 ]
 
 
+# Loaded on first use, not at import: the layer kernels link BLAS (which loads
+# scipy.linalg) and meanfield needs scipy.optimize.
+_LAZY = {
+    "MLP": "._network", "Simulation": "._simulate", "jacobian_spectrum": "._simulate",
+    "simulate": "._simulate", "TrainResult": "._train", "train": "._train",
+    "datasets": ".datasets", "meanfield": ".meanfield",
+}
+
+
 def __getattr__(name):
-    # meanfield needs scipy.optimize: load it on first use, not at import
-    if name == "meanfield":
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module(".meanfield", __name__)
+        module = importlib.import_module(_LAZY[name], __name__)
+        return module if _LAZY[name] == "." + name else getattr(module, name)
     raise AttributeError(f"module 'initcore' has no attribute {name!r}")

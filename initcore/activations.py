@@ -12,7 +12,6 @@ import math
 
 import numpy as np
 
-from . import _layers
 from ._validation import real
 
 __all__ = ["Activation", "activation", "get_activation", "list_activations"]
@@ -83,7 +82,6 @@ _TABLE = (
 )
 ACTIVATIONS = {entry.name: entry for entry in _TABLE}
 ALIASES = {"swish": "silu", "identity": "linear"}
-assert len(ACTIVATIONS) == _layers.ACTIVATION_COUNT
 
 
 def list_activations(aliases=False):
@@ -160,5 +158,8 @@ def activation(name, x, *, param=None, derivative=False, out=None):
     elif not isinstance(out, np.ndarray) or out.shape != z.shape or out.dtype != dtype \
             or not out.flags.c_contiguous or not out.flags.writeable:
         raise ValueError(f"out must be a writeable C-contiguous {dtype.name} array of shape {z.shape}")
+    # imported here: _layers links BLAS, which loads scipy.linalg (~0.3 s)
+    from . import _layers
+
     _layers.activation(entry.id, param, z.reshape(-1), out.reshape(-1), bool(derivative))
     return out

@@ -14,6 +14,11 @@ Helpers are exposed as fixtures (``--import-mode=importlib`` does not put
 tests/ on sys.path, so test modules cannot import this file).
 """
 import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 import warnings
 import types
 import zlib
@@ -194,3 +199,24 @@ def pytest_generate_tests(metafunc):
     if "random_initializer" in metafunc.fixturenames:
         names = sorted(n for n in initcore.list_initializers() if n in RANDOM_INITIALIZERS)
         metafunc.parametrize("random_initializer", names)
+
+
+def _cli_command():
+    """The installed console script of this interpreter, else ``python -m initcore``."""
+    script = Path(sys.executable).parent / "initcore"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("initcore")
+    return [found] if found else [sys.executable, "-m", "initcore"]
+
+
+@pytest.fixture
+def run_cli(tmp_path):
+    """run_cli(*args): the ``initcore`` command in a subprocess, from tmp_path
+    (so the source tree is never on sys.path)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+    def run(*args):
+        return subprocess.run(_cli_command() + list(args), cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+    return run

@@ -973,3 +973,9 @@ def test_large_array_values_match_reference(threads):
     got = activation("gelu", x)
     ref = _ref_phi("gelu", x)
     _assert_within(got, ref, _phi_tolerance("gelu", x, ref), "gelu on a parallel-size array")
+
+
+def test_registry_matches_the_c_table():
+    from initcore import _layers
+
+    assert len(initcore.activations.ACTIVATIONS) == _layers.ACTIVATION_COUNT

@@ -4,11 +4,6 @@ import csv
 import io
 import json
 import math
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from scipy import stats
@@ -18,21 +13,6 @@ LABELS = [
     "xavier_normal tanh", "kaiming_normal", "lecun_normal", "trunc_normal", "orthogonal",
 ]
 COLUMNS = ["initializer", "shape", "fan_in", "fan_out", "theory_mean", "theory_std", "sample_mean", "sample_std"]
-
-
-def _command():
-    """The installed console script of this interpreter, else ``python -m initcore``."""
-    script = Path(sys.executable).parent / "initcore"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("initcore")
-    return [found] if found else [sys.executable, "-m", "initcore"]
-
-
-def _run(tmp_path, *args):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run(_command() + list(args), cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
 
 
 def _theory_std(label, shape, fan_in, fan_out):
@@ -82,8 +62,8 @@ def _check_rows(rows, shape):
             assert abs(sample_mean) < 6 * theory / math.sqrt(n), (label, sample_mean)
 
 
-def test_default_table(tmp_path):
-    result = _run(tmp_path)
+def test_default_table(run_cli):
+    result = run_cli()
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "512x256" in text and "Traceback" not in result.stderr
@@ -105,32 +85,32 @@ def test_default_table(tmp_path):
 
 @pytest.mark.parametrize("extra, shape", [([], (512, 256)), (["--dtype", "float64", "--seed", "7"], (512, 256)),
                                           (["--shape", "3,3,32,64"], (3, 3, 32, 64))])
-def test_json(tmp_path, extra, shape):
-    result = _run(tmp_path, "--json", *extra)
+def test_json(run_cli, extra, shape):
+    result = run_cli("--json", *extra)
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert all(list(row) == COLUMNS for row in rows)
     _check_rows(rows, shape)
 
 
-def test_csv(tmp_path):
-    result = _run(tmp_path, "--csv", "--shape", "300,200")
+def test_csv(run_cli):
+    result = run_cli("--csv", "--shape", "300,200")
     assert result.returncode == 0, result.stderr
     reader = csv.DictReader(io.StringIO(result.stdout))
     assert reader.fieldnames == COLUMNS
     _check_rows(list(reader), (300, 200))
 
 
-def test_report_subcommand(tmp_path):
-    result = _run(tmp_path, "report", "--json", "--shape", "64,32")
+def test_report_subcommand(run_cli):
+    result = run_cli("report", "--json", "--shape", "64,32")
     assert result.returncode == 0, result.stderr
     _check_rows(json.loads(result.stdout), (64, 32))
 
 
-def test_options_before_the_subcommand_are_honoured(tmp_path):
+def test_options_before_the_subcommand_are_honoured(run_cli):
     """``initcore --shape 64,32 --json report`` must use the shape and the
     format given before the subcommand, not silently fall back to defaults."""
-    result = _run(tmp_path, "--shape", "64,32", "--json", "report")
+    result = run_cli("--shape", "64,32", "--json", "report")
     assert result.returncode == 0, result.stderr
     try:
         rows = json.loads(result.stdout)
@@ -139,10 +119,10 @@ def test_options_before_the_subcommand_are_honoured(tmp_path):
     assert rows[0]["shape"] == "64x32", f"--shape before 'report' ignored: {rows[0]['shape']}"
 
 
-def test_same_seed_same_report(tmp_path):
-    first = _run(tmp_path, "--json", "--seed", "3")
-    second = _run(tmp_path, "--json", "--seed", "3")
-    other = _run(tmp_path, "--json", "--seed", "4")
+def test_same_seed_same_report(run_cli):
+    first = run_cli("--json", "--seed", "3")
+    second = run_cli("--json", "--seed", "3")
+    other = run_cli("--json", "--seed", "4")
     assert first.stdout == second.stdout
     assert first.stdout != other.stdout
 
@@ -155,10 +135,10 @@ def test_same_seed_same_report(tmp_path):
     (["--seed", "x"], "'x'"),
     (["--dtype", "float16"], "float16"),
 ])
-def test_bad_arguments(tmp_path, args, needle):
+def test_bad_arguments(run_cli, args, needle):
     """Exit status non-zero, exactly one 'initcore: error:' line naming the bad
     value, no traceback (argparse may print its usage lines first)."""
-    result = _run(tmp_path, *args)
+    result = run_cli(*args)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and "Traceback" not in result.stdout
     errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
@@ -172,12 +152,12 @@ def test_bad_arguments(tmp_path, args, needle):
 SMALL = ["--depth", "6", "--width", "48", "--batch", "64", "--quiet"]
 
 
-def test_simulate_json_matches_the_library(tmp_path):
+def test_simulate_json_matches_the_library(run_cli):
     import numpy as np
 
     import initcore
 
-    result = _run(tmp_path, "simulate", "--init", "xavier_normal", "--json", *SMALL)
+    result = run_cli("simulate", "--init", "xavier_normal", "--json", *SMALL)
     assert result.returncode == 0, result.stderr
     (sim,) = json.loads(result.stdout)
     net = initcore.MLP([48] * 7, activation="tanh", init="xavier_normal", seed=0)
@@ -188,8 +168,8 @@ def test_simulate_json_matches_the_library(tmp_path):
             assert got[key] == want[key] or (got[key] is None and not np.isfinite(want[key])), key
 
 
-def test_simulate_table_shows_three_inits_and_theory(tmp_path):
-    result = _run(tmp_path, "simulate", *SMALL, "--every", "1")
+def test_simulate_table_shows_three_inits_and_theory(run_cli):
+    result = run_cli("simulate", *SMALL, "--every", "1")
     assert result.returncode == 0, result.stderr
     for spec in ("normal:std=0.01", "normal:std=1", "xavier_normal"):
         assert f"== init {spec}" in result.stdout
@@ -198,9 +178,9 @@ def test_simulate_table_shows_three_inits_and_theory(tmp_path):
     assert result.stdout.count("\n    6     48") == 3
 
 
-def test_simulate_csv_and_plot(tmp_path):
+def test_simulate_csv_and_plot(run_cli, tmp_path):
     pytest.importorskip("matplotlib")
-    result = _run(tmp_path, "simulate", "--init", "normal:std=1,xavier_normal", "--csv", "--plot", "p.png",
+    result = run_cli("simulate", "--init", "normal:std=1,xavier_normal", "--csv", "--plot", "p.png",
                   "--no-backward", *SMALL)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -209,28 +189,28 @@ def test_simulate_csv_and_plot(tmp_path):
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_compare_outputs(tmp_path):
-    result = _run(tmp_path, "compare", "--inits", "zeros,normal:std=0.01,kaiming_normal", *SMALL)
+def test_compare_outputs(run_cli):
+    result = run_cli("compare", "--inits", "zeros,normal:std=0.01,kaiming_normal", *SMALL)
     assert result.returncode == 0, result.stderr
     for what in ("std(a) per layer", "saturated per layer", "E[delta^2] per layer"):
         assert what in result.stdout
-    data = json.loads(_run(tmp_path, "compare", "--inits", "zeros,xavier_normal", "--json", *SMALL).stdout)
+    data = json.loads(run_cli("compare", "--inits", "zeros,xavier_normal", "--json", *SMALL).stdout)
     assert [row["init"] for row in data["summary"]] == ["zeros", "xavier_normal"]
     zeros = data["layers"]["zeros"]
     assert all(rec["distinct_units"] == 1 and rec["unit_spread"] == 0 for rec in zeros)
 
 
-def test_meanfield_command(tmp_path):
+def test_meanfield_command(run_cli, tmp_path):
     pytest.importorskip("matplotlib")
     from initcore import meanfield
 
-    result = _run(tmp_path, "meanfield", "--activation", "tanh", "--sigma-b2", "0.05", "--json", "--plot", "ph.png")
+    result = run_cli("meanfield", "--activation", "tanh", "--sigma-b2", "0.05", "--json", "--plot", "ph.png")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["critical_sigma_w2"] == pytest.approx(float(meanfield.critical_line("tanh", 0.05)), rel=1e-12)
     assert data["chi1"] == pytest.approx(1.0, abs=1e-9)
     assert (tmp_path / "ph.png").exists()
-    text = _run(tmp_path, "meanfield", "--sigma-w2", "1.0", "--sigma-b2", "0.05", "--plot", "none").stdout
+    text = run_cli("meanfield", "--sigma-w2", "1.0", "--sigma-b2", "0.05", "--plot", "none").stdout
     assert "ordered" in text and "xi_grad" in text
 
 
@@ -242,8 +222,8 @@ def test_meanfield_command(tmp_path):
     (["compare", "--inits", ","], "--inits needs at least one initializer"),
     (["meanfield", "--sigma-b2", "-1"], "--sigma-b2 must be non-negative"),
 ])
-def test_new_commands_bad_arguments(tmp_path, args, needle):
-    result = _run(tmp_path, *args)
+def test_new_commands_bad_arguments(run_cli, args, needle):
+    result = run_cli(*args)
     assert result.returncode == 2
     assert needle in result.stderr
     assert "Traceback" not in result.stderr

@@ -10,11 +10,6 @@ import csv
 import io
 import json
 import math
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -279,28 +274,14 @@ def test_report_without_matplotlib(tmp_path, monkeypatch):
 
 # ---- the command line ------------------------------------------------------------------------
 
-def _command():
-    """The installed console script of this interpreter, else ``python -m initcore``."""
-    script = Path(sys.executable).parent / "initcore"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("initcore")
-    return [found] if found else [sys.executable, "-m", "initcore"]
-
-
-def _run_cli(tmp_path, *args):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run(_command() + list(args), cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=300)
-
 
 CONSTANT_FILES = ("constant_training.png", "constant_gradients.png", "constant_histograms.png",
                   "constant_boundary.png")
 
 
-def test_cli_demo_constant_writes_table_plots_and_report(tmp_path):
+def test_cli_demo_constant_writes_table_plots_and_report(run_cli, tmp_path):
     pytest.importorskip("matplotlib")
-    result = _run_cli(tmp_path, "demo", "--case", "constant", "--out", "DIR", "--quiet")
+    result = run_cli("demo", "--case", "constant", "--out", "DIR", "--quiet")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # --quiet, and not a terminal
     lines = result.stdout.splitlines()
@@ -322,14 +303,14 @@ def test_cli_demo_constant_writes_table_plots_and_report(tmp_path):
     assert [r["init"] for r in saved] == ["constant:value=0.5", "xavier_normal", "kaiming_normal"]
 
 
-def test_cli_demo_json_is_the_library_result(tmp_path):
+def test_cli_demo_json_is_the_library_result(run_cli):
     """--json parses, and (same seed, another process) equals the library's rows."""
-    result = _run_cli(tmp_path, "demo", "--case", "zero", "--json", "--quiet", "--out", "z", "--seed", "2")
+    result = run_cli("demo", "--case", "zero", "--json", "--quiet", "--out", "z", "--seed", "2")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     expect = json.loads(_demo.format_rows(_demo.run_demo("zero", None, seed=2, progress=False), "json"))
     assert rows == expect
-    csv_result = _run_cli(tmp_path, "demo", "--case", "zero", "--csv", "--quiet", "--out", "z", "--seed", "2")
+    csv_result = run_cli("demo", "--case", "zero", "--csv", "--quiet", "--out", "z", "--seed", "2")
     assert csv_result.returncode == 0, csv_result.stderr
     parsed = list(csv.DictReader(io.StringIO(csv_result.stdout)))
     assert [p["init"] for p in parsed] == [r["init"] for r in rows]
@@ -341,9 +322,9 @@ def test_cli_demo_json_is_the_library_result(tmp_path):
     (["--seed", "-1"], "--seed must be non-negative"),
     (["--out", "afile"], "is not a directory"),
 ])
-def test_cli_demo_bad_arguments(tmp_path, args, needle):
+def test_cli_demo_bad_arguments(run_cli, tmp_path, args, needle):
     (tmp_path / "afile").write_text("")
-    result = _run_cli(tmp_path, "demo", "--quiet", *args)
+    result = run_cli("demo", "--quiet", *args)
     assert result.returncode == 2
     assert result.stdout == ""
     assert "Traceback" not in result.stderr
