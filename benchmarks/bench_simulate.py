@@ -248,35 +248,29 @@ net = initcore.MLP([{width}] * ({depth} + 1), activation="tanh", init="xavier_no
 gc.collect()
 open("/proc/self/clear_refs", "w").write("5")  # reset the high-water mark to the current RSS
 before = status("VmRSS")
-sim = initcore.simulate(net, batch={batch}, seed=1, backward=False, progress=False)
-print(status("VmHWM") - before, sum(v.nbytes for u in sim.units for v in u.values()))
+sim = initcore.simulate(net, batch={batch}, seed=1, backward=False, units={units}, progress=False)
+print(status("VmHWM") - before)
 """
 
 
-def extra_peak(depth, width=PEAK_WIDTH, batch=BATCH):
-    """(peak bytes, bytes of the returned per-unit arrays): see extra_peak_bytes."""
-    code = EXTRA_PEAK.format(width=width, depth=depth, batch=batch)
-    # run from this folder: '-c' puts the working directory first on sys.path,
-    # and the repository root holds the uncompiled initcore source
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.abspath(__file__))).stdout
-    peak, units = out.split()
-    return int(peak), int(units)
-
-
-def extra_peak_bytes(depth, width=PEAK_WIDTH, batch=BATCH):
+def extra_peak_bytes(depth, width=PEAK_WIDTH, batch=BATCH, units=False):
     """Peak RSS during simulate(backward=False) over the RSS just before it
     (network built, imports done), in a fresh Linux process.
 
     The network's own weights are left out: at width 1024 they are 4 MiB per
     layer (80 MiB at depth 20, 800 MiB at depth 200) and would dominate
     asv's peakmem_, which is the process's peak RSS. What is left is the
-    simulation's own memory: its buffers and the result it returns (which
-    does grow with depth: per-unit mean and variance, 16 KiB per layer at
-    width 1024). Writing 5 to /proc/self/clear_refs resets VmHWM to the
-    current RSS, so VmHWM - VmRSS is the rise during the call alone.
+    simulation's own memory: its buffers and the result it returns. With
+    `units` the result also keeps every layer's per-unit mean and variance
+    (16 KiB per layer at width 1024), which grow with depth. Writing 5 to
+    /proc/self/clear_refs resets VmHWM to the current RSS, so VmHWM - VmRSS
+    is the rise during the call alone.
     """
-    return extra_peak(depth, width, batch)[0]
+    code = EXTRA_PEAK.format(width=width, depth=depth, batch=batch, units=units)
+    # run from this folder: '-c' puts the working directory first on sys.path,
+    # and the repository root holds the uncompiled initcore source
+    return int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout)
 
 
 class PeakMemory:

@@ -287,15 +287,12 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
     print(f"(load average at end: {os.getloadavg()[0]:.1f})\n")
     try:
         low, high = bench_simulate.PEAK_DEPTHS
-        peaks = {d: bench_simulate.extra_peak(d) for d in (low, high)}
-        (peak_low, units_low), (peak_high, units_high) = peaks[low], peaks[high]
         what = f"peak memory, simulate forward, width {bench_simulate.PEAK_WIDTH}"
-        row(f"{what}: depth {high} / {low}", f"{peak_high / peak_low:.2f}",
-            f"target <= 1.2; +{peak_low / 2**20:.1f} MiB and +{peak_high / 2**20:.1f} MiB over the "
-            "network's own weights")
-        row("  the same less the result's per-unit mean and var",
-            f"{(peak_high - units_high) / (peak_low - units_low):.2f}",
-            f"which take {units_low / 2**20:.2f} and {units_high / 2**20:.2f} MiB")
+        for units in (False, True):
+            peak_low, peak_high = (bench_simulate.extra_peak_bytes(d, units=units) for d in (low, high))
+            row(f"{what}{', units=True' if units else ''}: depth {high} / {low}", f"{peak_high / peak_low:.2f}",
+                ("target <= 1.2; " if not units else "the result keeps per-unit arrays; ")
+                + f"+{peak_low / 2**20:.1f} MiB and +{peak_high / 2**20:.1f} MiB over the network's own weights")
     except (subprocess.CalledProcessError, ValueError) as exc:
         row("peak memory", "n/a", f"needs Linux /proc ({exc})")
 

@@ -1,5 +1,6 @@
 /* Instantiates layers_template.c for float and double, and holds the parts
  * that do not depend on the dtype. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 /* Interleaved histogram copies, and the values whose bins are found at once. */
 #define HIST_COPIES 8
 #define HIST_ROW 1024
+/* Rows whose per-unit sums are accumulated at once. */
+#define UNIT_ROWS 8
 /* Values per work item of a standalone histogram. */
 #define HIST_CHUNK 65536
 
@@ -60,16 +63,85 @@ static void chan_merge(double *n, double *mean, double *m2, double nb, double me
     *n = total;
 }
 
-/* Histogram bins: numpy.histogram's edges lo + k step, the last one hi. */
+/* Histogram bins: numpy.histogram's edges lo + k step, the last one hi.
+ * float32 values are binned in float32 arithmetic (`fast`) when that is
+ * provably exact more than `eps` bin widths away from every edge; values
+ * nearer an edge are binned in float64 as numpy does. */
 typedef struct {
     double lo, hi, norm, step;
     int64_t nbins;
+    int fast;
+    float lo32, norm32, eps;
+    float lo_up, hi_down;      /* float32 x < lo iff x < lo_up; x > hi iff x > hi_down */
+    float lo_exact, hi_exact;  /* lo and hi when they are float32 numbers, else NaN */
 } hist_geom;
+
+/* The slot of x: 0 below lo, 1 + bin, nbins + 1 above hi (numpy's bins,
+ * each closed on the left, the last closed on the right too). Selects and
+ * bitwise logic only, so that loops calling it vectorize. */
+static inline int32_t hist_slot(double x, const hist_geom *g)
+{
+    double t = (x - g->lo) * g->norm, last = (double)(g->nbins - 1);
+    int32_t top = (int32_t)g->nbins - 1;
+    int32_t k = (int32_t)(t >= 0 ? (t <= last ? t : last) : 0.0);
+    double below = (double)k * g->step + g->lo;
+    double above = (double)(k + 1) * g->step + g->lo;
+    above = k == top ? g->hi : above;
+    k = k - (x < below) + ((x >= above) & (k != top));
+    int32_t out = x < g->lo ? 0 : k + 1;
+    return x > g->hi ? top + 2 : out;
+}
 
 static hist_geom hist_geometry(double lo, double hi, int64_t nbins)
 {
     hist_geom g = {lo, hi, (double)nbins / (hi - lo), (hi - lo) / (double)nbins, nbins};
+    if (!(fabs(lo) <= FLT_MAX && fabs(hi) <= FLT_MAX && g.norm <= FLT_MAX && nbins < (1 << 22)))
+        return g;
+    /* |t32 - t| in bins, t = (x - lo) norm: rounding lo and norm to float32,
+     * then the subtraction and the product; plus numpy's edges' own rounding */
+    double guess = 0x1p-24 * (fabs(lo) * g.norm + 3.0 * ((double)nbins + 1.0));
+    double edges = 0x1p-50 * ((fabs(lo) + fabs(hi)) * g.norm + (double)nbins);
+    double eps = 2.0 * (guess + edges);
+    if (!(eps < 0.25))
+        return g;
+    float lo_up = (float)lo, hi_down = (float)hi;
+    if ((double)lo_up < lo)
+        lo_up = nextafterf(lo_up, INFINITY);
+    if ((double)hi_down > hi)
+        hi_down = nextafterf(hi_down, -INFINITY);
+    g.fast = 1;
+    g.lo32 = (float)lo;
+    g.norm32 = (float)g.norm;
+    g.eps = (float)eps;
+    g.lo_up = lo_up;
+    g.hi_down = hi_down;
+    g.lo_exact = (double)(float)lo == lo ? (float)lo : NAN;
+    g.hi_exact = (double)(float)hi == hi ? (float)hi : NAN;
     return g;
+}
+
+/* hist_slot of float32 values in float32 arithmetic (g->fast), except that a
+ * value within g->eps bins of an edge gets slot -1; returns how many did. */
+IC_SIMD static int64_t hist_slots_fast(const float *restrict v, int64_t n, int32_t *restrict slot,
+                                       const hist_geom *g)
+{
+    float lo = g->lo32, norm = g->norm32, eps = g->eps, lo_up = g->lo_up, hi_down = g->hi_down;
+    float lo_exact = g->lo_exact, hi_exact = g->hi_exact, last = (float)(g->nbins - 1);
+    int32_t above = (int32_t)g->nbins + 1;
+    int64_t near_edges = 0;
+    for (int64_t j = 0; j < n; j++) {
+        float x = v[j], t = (x - lo) * norm, kf = floorf(t), frac = t - kf;
+        kf = kf > 0 ? kf : 0;  /* NaN to 0 too: no undefined conversion */
+        kf = kf < last ? kf : last;
+        int inside = (x >= lo_up) & (x <= hi_down);
+        int near = ((frac < eps) | (frac > 1 - eps)) & inside & (x != lo_exact) & (x != hi_exact);
+        int32_t k = (int32_t)kf + 1;
+        k = x < lo_up ? 0 : k;
+        k = x > hi_down ? above : k;
+        slot[j] = near ? -1 : k;
+        near_edges += near;
+    }
+    return near_edges;
 }
 
 static void moments_empty(ic_moments *m)
@@ -84,6 +156,8 @@ static void moments_empty(ic_moments *m)
 #define PHI(id, p, z) ic_phi_f32(id, p, z)
 #define DPHI(id, p, z) ic_dphi_f32(id, p, z)
 #define BITS(x) f32_bits(x)
+#define NEXTAFTER nextafterf
+#define HIST_FAST 1
 #include "layers_template.c"
 #undef REAL
 #undef SUF
@@ -91,6 +165,8 @@ static void moments_empty(ic_moments *m)
 #undef PHI
 #undef DPHI
 #undef BITS
+#undef NEXTAFTER
+#undef HIST_FAST
 
 #define REAL double
 #define SUF f64
@@ -98,4 +174,6 @@ static void moments_empty(ic_moments *m)
 #define PHI(id, p, z) ic_phi(id, p, z)
 #define DPHI(id, p, z) ic_dphi(id, p, z)
 #define BITS(x) f64_bits(x)
+#define NEXTAFTER nextafter
+#define HIST_FAST 0
 #include "layers_template.c"

@@ -26,7 +26,7 @@ typedef struct {
 typedef struct {
     int64_t n, blocks, nbins;
     int counts;                  /* count zeros and saturated values */
-    double lo, hi;
+    REAL lo, hi;                 /* saturated: x < lo or x > hi (the band's ends rounded inward) */
     hist_geom geom;
     FN(lanes) *lanes;            /* [block] */
     FN(units) units;             /* [block][unit], or NULL pointers */
@@ -52,8 +52,12 @@ static int FN(acc_init)(FN(acc) *c, int64_t blocks, int64_t n, int counts, doubl
     c->n = n;
     c->counts = counts;
     c->blocks = blocks;
-    c->lo = lo;
-    c->hi = hi;
+    c->lo = (REAL)lo;
+    if ((double)c->lo < lo)
+        c->lo = NEXTAFTER(c->lo, INFINITY);
+    c->hi = (REAL)hi;
+    if ((double)c->hi > hi)
+        c->hi = NEXTAFTER(c->hi, -INFINITY);
     int ok = (c->lanes = calloc((size_t)blocks + 1, sizeof(FN(lanes)))) != NULL;
     if (with_units) {
         FN(units) *u = &c->units;
@@ -159,53 +163,106 @@ static void FN(lanes_shift)(FN(lanes) *m, const REAL *v, int64_t n)
 #define LANE_SUMS(x, l)                              \
     double d = (double)(x) - k;                      \
     s1[l] += d;                                      \
-    s2[l] += d * d;                                  \
+    s2[l] += d * d;
+#define LANE_BOUNDS(x, l)                            \
     mn[l] = (x) < mn[l] ? (x) : mn[l];               \
     mx[l] = (x) > mx[l] ? (x) : mx[l];
 #define LANE_COUNTS(x, l)                            \
     zero[l] += (x) == 0;                             \
-    sat[l] += ((double)(x) < lo) | ((double)(x) > hi);
-
-/* A row with only finite values; zeros and saturated values are counted
- * only with `counts`. */
-IC_SIMD static void FN(lanes_fast)(FN(lanes) *restrict m, const REAL *restrict v, int64_t n,
-                                   int counts, double lo, double hi)
-{
-    double s1[LANES], s2[LANES], k = m->shift;
-    REAL mn[LANES], mx[LANES];
-    int32_t zero[LANES], sat[LANES];
-    memcpy(s1, m->s1, sizeof s1); memcpy(s2, m->s2, sizeof s2);
-    memcpy(mn, m->min, sizeof mn); memcpy(mx, m->max, sizeof mx);
+    sat[l] += ((x) < lo) | ((x) > hi);
+#define LANES_LOAD                                                      \
+    double s1[LANES], s2[LANES], k = m->shift;                          \
+    REAL mn[LANES], mx[LANES];                                          \
+    int32_t zero[LANES], sat[LANES];                                    \
+    memcpy(s1, m->s1, sizeof s1); memcpy(s2, m->s2, sizeof s2);         \
+    memcpy(mn, m->min, sizeof mn); memcpy(mx, m->max, sizeof mx);       \
     memcpy(zero, m->zero, sizeof zero); memcpy(sat, m->saturated, sizeof sat);
-    int64_t j = 0;
-    if (counts)
-        for (; j + LANES <= n; j += LANES)
-            for (int l = 0; l < LANES; l++) {
-                LANE_SUMS(v[j + l], l)
-                LANE_COUNTS(v[j + l], l)
-            }
-    else
-        for (; j + LANES <= n; j += LANES)
-            for (int l = 0; l < LANES; l++) {
-                LANE_SUMS(v[j + l], l)
-            }
-    for (int l = 0; j < n; j++, l++) {
-        LANE_SUMS(v[j], l)
-        if (counts) {
-            LANE_COUNTS(v[j], l)
-        }
-    }
-    memcpy(m->s1, s1, sizeof s1); memcpy(m->s2, s2, sizeof s2);
-    memcpy(m->min, mn, sizeof mn); memcpy(m->max, mx, sizeof mx);
+#define LANES_STORE                                                     \
+    memcpy(m->s1, s1, sizeof s1); memcpy(m->s2, s2, sizeof s2);         \
+    memcpy(m->min, mn, sizeof mn); memcpy(m->max, mx, sizeof mx);       \
     memcpy(m->zero, zero, sizeof zero); memcpy(m->saturated, sat, sizeof sat);
+/* body(x, l) over v[0..n) in LANES lanes */
+#define LANES_LOOP(v, n, body)                                          \
+    {                                                                   \
+        int64_t j = 0;                                                  \
+        for (; j + LANES <= n; j += LANES)                              \
+            for (int l = 0; l < LANES; l++) {                           \
+                body((v)[j + l], l)                                     \
+            }                                                           \
+        for (int l = 0; j < n; j++, l++) {                              \
+            body((v)[j], l)                                             \
+        }                                                               \
+    }
+#define SUMS_BOUNDS(x, l) LANE_SUMS(x, l) LANE_BOUNDS(x, l)
+#define SUMS_BOUNDS_COUNTS(x, l) LANE_SUMS(x, l) LANE_BOUNDS(x, l) LANE_COUNTS(x, l)
+#define BOUNDS_COUNTS(x, l) LANE_BOUNDS(x, l) LANE_COUNTS(x, l)
+
+/* A row with only finite values. Zeros and saturated values (outside
+ * [lo, hi]) are counted only with `counts`; the sums are left out with
+ * `no_sums` (the per-unit sums hold them). */
+IC_SIMD static void FN(lanes_fast)(FN(lanes) *restrict m, const REAL *restrict v, int64_t n,
+                                   int counts, int no_sums, REAL lo, REAL hi)
+{
+    LANES_LOAD
+    if (no_sums)
+        LANES_LOOP(v, n, BOUNDS_COUNTS)
+    else if (counts)
+        LANES_LOOP(v, n, SUMS_BOUNDS_COUNTS)
+    else
+        LANES_LOOP(v, n, SUMS_BOUNDS)
+    LANES_STORE
     m->count += (double)n;
 }
+
+/* z += b (b may be NULL) and the moments of z, in one pass over a row; 0 if
+ * the row is all finite, else nonzero and m is left as it was. */
+IC_SIMD static int FN(lanes_bias)(FN(lanes) *restrict m, REAL *restrict z, const REAL *restrict b,
+                                  int64_t n)
+{
+    int bad = 0;
+    LANES_LOAD
+    (void)zero; (void)sat;
+#define BIAS_SUMS(x, l) LANE_SUMS(x, l) LANE_BOUNDS(x, l)
+    if (b) {
+        int64_t j = 0;
+        for (; j + LANES <= n; j += LANES)
+            for (int l = 0; l < LANES; l++) {
+                REAL x = z[j + l] + b[j + l];
+                z[j + l] = x;
+                bad |= x - x != 0;
+                BIAS_SUMS(x, l)
+            }
+        for (int l = 0; j < n; j++, l++) {
+            REAL x = z[j] + b[j];
+            z[j] = x;
+            bad |= x - x != 0;
+            BIAS_SUMS(x, l)
+        }
+    } else {
+        for (int64_t j = 0; j < n; j++)
+            bad |= z[j] - z[j] != 0;
+        if (!bad)
+            LANES_LOOP(z, n, BIAS_SUMS)
+    }
+#undef BIAS_SUMS
+    if (bad)
+        return 1;
+    LANES_STORE
+    m->count += (double)n;
+    return 0;
+}
 #undef LANE_SUMS
+#undef LANE_BOUNDS
 #undef LANE_COUNTS
+#undef LANES_LOAD
+#undef LANES_STORE
+#undef LANES_LOOP
+#undef SUMS_BOUNDS
+#undef SUMS_BOUNDS_COUNTS
+#undef BOUNDS_COUNTS
 
 /* A row with NaN or infinities: they are counted and left out of the sums. */
-static void FN(lanes_slow)(FN(lanes) *m, const REAL *v, int64_t n, int counts, double lo,
-                           double hi)
+static void FN(lanes_slow)(FN(lanes) *m, const REAL *v, int64_t n, int counts, REAL lo, REAL hi)
 {
     double k = m->shift;
     for (int64_t j = 0; j < n; j++) {
@@ -219,7 +276,7 @@ static void FN(lanes_slow)(FN(lanes) *m, const REAL *v, int64_t n, int counts, d
             m->max[l] = x > m->max[l] ? x : m->max[l];
             if (counts) {
                 m->zero[l] += x == 0;
-                m->saturated[l] += ((double)x < lo) | ((double)x > hi);
+                m->saturated[l] += (x < lo) | (x > hi);
             }
             m->count += 1;
         } else {
@@ -247,6 +304,29 @@ IC_SIMD static void FN(units_fast)(const REAL *restrict v, int64_t n, double *re
     }
 }
 
+/* units_fast over UNIT_ROWS finite rows (row stride ld), rows in order: the
+ * per-unit sums stay in registers across the rows instead of going through
+ * L1 once per row. */
+IC_SIMD static void FN(units_group)(const REAL *restrict v, int64_t ld, int64_t n, double *restrict s1,
+                                    double *restrict s2, const double *restrict shift,
+                                    uint64_t *restrict hash)
+{
+    for (int64_t j = 0; j < n; j++) {
+        double a1 = s1[j], a2 = s2[j], k = shift[j];
+        uint64_t h = hash[j];
+        for (int r = 0; r < UNIT_ROWS; r++) {
+            REAL x = v[r * ld + j];
+            double d = (double)x - k;
+            a1 += d;
+            a2 += d * d;
+            h = (h ^ BITS(x)) * HASH_PRIME;
+        }
+        s1[j] = a1;
+        s2[j] = a2;
+        hash[j] = h;
+    }
+}
+
 static void FN(units_slow)(const REAL *v, int64_t n, FN(units) *u, int64_t o)
 {
     for (int64_t j = 0; j < n; j++) {
@@ -268,27 +348,14 @@ IC_SIMD static void FN(units_sum)(const REAL *restrict v, int64_t n, double *res
         sum[j] += v[j];
 }
 
-/* Bins as numpy.histogram computes them: edges lo + k step (the last one hi),
- * each bin closed on the left, the last closed on the right too; slot 0
- * counts values below lo, nbins + 1 above hi, nbins + 2 NaN. The slots of a
- * row are found vectorized, then counted into HIST_COPIES interleaved copies
- * so that runs of equal slots do not serialize. */
+/* Slots as hist_slot finds them (0 below lo, nbins + 1 above hi, nbins + 2
+ * NaN), counted into HIST_COPIES interleaved copies so that runs of equal
+ * slots do not serialize. */
 IC_SIMD static void FN(hist_slots)(const REAL *restrict v, int64_t n, int32_t *restrict slot,
                                    const hist_geom *g)
 {
-    double lo = g->lo, hi = g->hi, norm = g->norm, step = g->step, last = (double)(g->nbins - 1);
-    int32_t top = (int32_t)g->nbins - 1;
-    for (int64_t j = 0; j < n; j++) {
-        /* selects and bitwise logic only, so that the loop vectorizes */
-        double x = (double)v[j], t = (x - lo) * norm;
-        int32_t k = (int32_t)(t >= 0 ? (t <= last ? t : last) : 0.0);
-        double below = (double)k * step + lo;
-        double above = (double)(k + 1) * step + lo;
-        above = k == top ? hi : above;
-        k = k - (x < below) + ((x >= above) & (k != top));
-        int32_t out = x < lo ? 0 : k + 1;
-        slot[j] = x > hi ? top + 2 : out;
-    }
+    for (int64_t j = 0; j < n; j++)
+        slot[j] = hist_slot((double)v[j], g);
 }
 
 static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, const hist_geom *g, int bad)
@@ -297,7 +364,15 @@ static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, const hist_geo
     int64_t stride = g->nbins + 3;
     for (int64_t j0 = 0; j0 < n; j0 += HIST_ROW) {
         int64_t m = n - j0 < HIST_ROW ? n - j0 : HIST_ROW;
-        FN(hist_slots)(v + j0, m, slot, g);
+#if HIST_FAST
+        if (g->fast) {
+            if (hist_slots_fast(v + j0, m, slot, g))
+                for (int64_t j = 0; j < m; j++)
+                    if (slot[j] < 0)
+                        slot[j] = hist_slot((double)v[j0 + j], g);
+        } else
+#endif
+            FN(hist_slots)(v + j0, m, slot, g);
         if (bad)
             for (int64_t j = 0; j < m; j++)
                 if (v[j0 + j] != v[j0 + j])
@@ -311,12 +386,12 @@ static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, const hist_geo
     }
 }
 
-/* Accumulates row `i` of block `blk`. */
+/* Accumulates row `i` of block `blk`, except the per-unit sums (acc_units).
+ * With them, the sums of the moments come from the per-unit sums. */
 static void FN(acc_row)(FN(acc) *c, int64_t blk, int64_t i, const REAL *v, int bad)
 {
     int64_t n = c->n, o = blk * n;
     FN(lanes) *m = &c->lanes[blk];
-    FN(units) *u = &c->units;
     if (i == 0)
         FN(lanes_start)(m);
     if (!m->shifted)
@@ -324,23 +399,61 @@ static void FN(acc_row)(FN(acc) *c, int64_t blk, int64_t i, const REAL *v, int b
     if (bad)
         FN(lanes_slow)(m, v, n, c->counts, c->lo, c->hi);
     else
-        FN(lanes_fast)(m, v, n, c->counts, c->lo, c->hi);
-    if (u->s1) {
-        if (i == 0)
-            FN(units_first)(v, n, u->shift + o);
-        if (bad)
-            FN(units_slow)(v, n, u, o);
-        else
-            FN(units_fast)(v, n, u->s1 + o, u->s2 + o, u->shift + o, u->hash + o);
-    }
+        FN(lanes_fast)(m, v, n, c->counts, c->units.s1 != NULL, c->lo, c->hi);
     if (c->colsum)
         FN(units_sum)(v, n, c->colsum + o);
     if (c->hist)
         FN(hist_row)(v, n, c->hist + blk * HIST_COPIES * (c->nbins + 3), &c->geom, bad);
 }
 
+/* z += b and the moments of z for row `i` of block `blk` (an acc without
+ * counts, units, histogram or column sums); returns nonzero when z + b is
+ * not finite somewhere. */
+static int FN(acc_bias_row)(FN(acc) *c, int64_t blk, int64_t i, REAL *z, const REAL *b)
+{
+    int64_t n = c->n;
+    FN(lanes) *m = &c->lanes[blk];
+    if (i == 0)
+        FN(lanes_start)(m);
+    if (m->shifted) {
+        if (!FN(lanes_bias)(m, z, b, n))
+            return 0;
+        FN(lanes_slow)(m, z, n, 0, 0, 0);
+        return 1;
+    }
+    int bad = FN(add_bias)(z, b, n);
+    FN(lanes_shift)(m, z, n);
+    if (bad)
+        FN(lanes_slow)(m, z, n, 0, 0, 0);
+    else
+        FN(lanes_fast)(m, z, n, 0, 0, 0, 0);
+    return bad;
+}
+
+/* Per-unit sums of rows i0 .. i0 + nr of block `blk` (row stride n), `bad`
+ * when any of them holds NaN or infinities. */
+static void FN(acc_units)(FN(acc) *c, int64_t blk, int64_t i0, const REAL *v, int64_t nr, int bad)
+{
+    int64_t n = c->n, o = blk * n;
+    FN(units) *u = &c->units;
+    if (!u->s1)
+        return;
+    if (i0 == 0)
+        FN(units_first)(v, n, u->shift + o);
+    if (!bad && nr == UNIT_ROWS) {
+        FN(units_group)(v, n, n, u->s1 + o, u->s2 + o, u->shift + o, u->hash + o);
+        return;
+    }
+    for (int64_t i = 0; i < nr; i++)
+        if (bad)
+            FN(units_slow)(v + i * n, n, u, o);
+        else
+            FN(units_fast)(v + i * n, n, u->s1 + o, u->s2 + o, u->shift + o, u->hash + o);
+}
+
 /* Merges the blocks in order: moments, per-unit [mean, var] (units, may be
- * NULL), unit hashes, the histogram and the column sums. */
+ * NULL), unit hashes, the histogram and the column sums. With per-unit sums,
+ * the moments' count, mean and m2 merge the units' in order. */
 static void FN(acc_finish)(const FN(acc) *c, const int64_t *rows_of, ic_moments *m,
                            double *units, uint64_t *hash, int64_t *hist, REAL *colsum)
 {
@@ -360,15 +473,11 @@ static void FN(acc_finish)(const FN(acc) *c, const int64_t *rows_of, ic_moments 
         }
         m->nan += l->nan;
         m->inf += l->inf;
-        if (l->count > 0) {
+        if (l->count > 0 && !c->units.s1) {
             double m2 = s2 - s1 * (s1 / l->count);
             chan_merge(&m->count, &m->mean, &m->m2, l->count, l->shift + s1 / l->count,
                        m2 > 0 ? m2 : 0.0);
         }
-    }
-    if (m->count > 0) {
-        m->min = lo;
-        m->max = hi;
     }
     if (c->units.s1)
         for (int64_t j = 0; j < n; j++) {
@@ -390,7 +499,12 @@ static void FN(acc_finish)(const FN(acc) *c, const int64_t *rows_of, ic_moments 
             }
             if (hash)
                 hash[j] = h;
+            chan_merge(&m->count, &m->mean, &m->m2, count, mean, m2);
         }
+    if (m->count > 0) {
+        m->min = lo;
+        m->max = hi;
+    }
     if (colsum)
         for (int64_t j = 0; j < n; j++) {
             double sum = 0;
@@ -464,14 +578,22 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
              c + r0 * n_out, &m);
         for (int64_t bk = b0; bk < b1; bk++) {
             int64_t first = bk * rows, nr = batch - first < rows ? batch - first : rows;
+            int64_t i0 = 0;
+            int group_bad = 0;
             for (int64_t i = 0; i < nr; i++) {
                 REAL *zr = c + (first + i) * n_out, *ar = a + (first + i) * n_out;
-                int bad = FN(add_bias)(zr, b, n_out);
-                if (st)
-                    FN(acc_row)(&zacc, bk, i, zr, bad);
+                int bad = st ? FN(acc_bias_row)(&zacc, bk, i, zr, b) : FN(add_bias)(zr, b, n_out);
                 FN(phi_row)(id, p, zr, ar, n_out);
-                if (st)
-                    FN(acc_row)(&aacc, bk, i, ar, FN(any_nonfinite)(ar, n_out));
+                if (!st)
+                    continue;
+                bad = FN(any_nonfinite)(ar, n_out);
+                FN(acc_row)(&aacc, bk, i, ar, bad);
+                group_bad |= bad;
+                if (i + 1 - i0 == UNIT_ROWS || i + 1 == nr) {
+                    FN(acc_units)(&aacc, bk, i0, a + (first + i0) * n_out, i + 1 - i0, group_bad);
+                    i0 = i + 1;
+                    group_bad = 0;
+                }
             }
         }
     }

@@ -313,15 +313,16 @@ def same_bits(first, second):
         np.array_equal(bits(first), bits(second))
 
 
-def run_forward(x, w, b, act, param, *, z_given=True, sat=(-math.inf, math.inf), hist=HIST):
-    """One kernel call with every statistic; returns a dict of its outputs."""
+def run_forward(x, w, b, act, param, *, z_given=True, sat=(-math.inf, math.inf), hist=HIST, per_unit=True):
+    """One kernel call with every statistic (without the per-unit ones
+    unless `per_unit`); returns a dict of its outputs."""
     batch, n_out = x.shape[0], w.shape[1]
     out = {
         "z": np.full((batch, n_out), np.nan, x.dtype) if z_given else None,
         "a": np.full((batch, n_out), np.nan, x.dtype),
         "moments": np.zeros(2 * NF),
-        "units": np.zeros(2 * n_out),
-        "hash": np.zeros(n_out, np.uint64),
+        "units": np.zeros(2 * n_out) if per_unit else None,
+        "hash": np.zeros(n_out, np.uint64) if per_unit else None,
         "hist": np.zeros(hist[2] + 2, np.int64),
     }
     with single_threaded_blas():
@@ -391,6 +392,11 @@ def test_forward_matches_float64_reference(act, dtype, shape):
     mz, ma = got["moments"][:NF], got["moments"][NF:]
     assert_moments(mz, ref_moments(z, counts=False), f"z moments ({act})", float(np.max(np.abs(z))))
     assert_moments(ma, ref_moments(a, *SAT), f"a moments ({act})", float(np.max(np.abs(a))))
+    # without per-unit statistics the moments of a are summed directly, not merged from the units'
+    lanes = run_forward(x, w, b, act, param, z_given=z_given, sat=SAT, per_unit=False)
+    assert same_bits(lanes["moments"][:NF], mz) and same_bits(lanes["hist"], got["hist"])
+    assert_moments(lanes["moments"][NF:], ref_moments(a, *SAT), f"a moments without units ({act})",
+                   float(np.max(np.abs(a))))
     assert_units(got["units"], a, f"units of {act}")
     assert same_partition(column_partition(a), np.unique(got["hash"], return_inverse=True)[1]), \
         "unit hashes must be equal exactly for bit-equal columns"
@@ -912,6 +918,33 @@ def test_histogram_values_on_edges_match_numpy(lo, hi, nbins, v):
     edge k in bin k (the last edge in the last bin); a value just above hi
     is above the range."""
     v = np.linspace(lo, hi, nbins + 1) if v is None else np.array(v)
+    hist = np.zeros(nbins + 2, np.int64)
+    _layers.histogram(v, lo, hi, hist)
+    np.testing.assert_array_equal(hist, ref_hist(v, lo, hi, nbins))
+
+
+@pytest.mark.parametrize("lo, hi, nbins", [
+    (-1.0, 1.0, 64), (0.0, 1.0, 10), (0.1, 0.7, 3), (-2.5, 1.9, 64), (-0.3, 0.7, 1000),
+    (1e-3, 2e-3, 5), (-7.1, 3.3, 100_000),
+    (1000.0, 1000.001, 64),  # float32 cannot resolve these bins: the float64 path
+])
+def test_float32_histogram_near_edges_matches_numpy(lo, hi, nbins):
+    """float32 values are binned in float32 arithmetic away from the edges
+    and in float64 near them: every edge's float32 rounding and its two
+    float32 neighbours, values 1-4 float32 ulps off, lo and hi themselves,
+    and uniform values, against numpy.histogram of their float64 values."""
+    edges = np.linspace(lo, hi, nbins + 1)
+    if nbins > 1000:
+        edges = edges[np.random.default_rng(0).choice(nbins + 1, 2000, replace=False)]
+    at = edges.astype(np.float32)
+    near = [at]
+    for steps in range(1, 5):
+        up = down = at
+        for _ in range(steps):
+            up, down = np.nextafter(up, np.float32(np.inf)), np.nextafter(down, np.float32(-np.inf))
+        near += [up, down]
+    uniform = np.random.default_rng(1).uniform(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), 100_000)
+    v = np.concatenate(near + [np.array([lo, hi], np.float32), uniform.astype(np.float32)])
     hist = np.zeros(nbins + 2, np.int64)
     _layers.histogram(v, lo, hi, hist)
     np.testing.assert_array_equal(hist, ref_hist(v, lo, hi, nbins))

@@ -193,7 +193,8 @@ def case_run(case, batch=50, seed=3, saturation=0.9, lr=0.05, bins=17):
         y = rng.integers(0, widths[-1], size=batch)
     else:
         y = None
-    sim = simulate(net, x, seed=seed + 10, loss=loss, targets=y, saturation=saturation, lr=lr, bins=bins)
+    sim = simulate(net, x, seed=seed + 10, loss=loss, targets=y, saturation=saturation, lr=lr, bins=bins,
+                   units=True)
     return net, x, y, sim
 
 
@@ -233,6 +234,7 @@ def test_records_match_a_numpy_float64_network(case):
         bounds = get_activation(name)[0].bounds
         h = sim.histograms[layer]["activations"]
         assert len(h["edges"]) == 17 + 1 and len(h["counts"]) == 17
+        np.testing.assert_array_equal(h["edges"], np.linspace(h["edges"][0], h["edges"][-1], 17 + 1))
         expected_range = bounds if bounds else hist_range(a)
         np.testing.assert_allclose([h["edges"][0], h["edges"][-1]], expected_range, rtol=RTOL, atol=RTOL)
         assert_histogram(h, a, f"{what} activation histogram")
@@ -751,6 +753,16 @@ def test_jacobian_of_relu_net_drops_dead_units():
 # 9. argument errors
 # --------------------------------------------------------------------------
 
+def test_per_unit_arrays_only_on_request():
+    """By default the result keeps no per-unit arrays (16 bytes per unit and
+    layer) but the same per-layer records; with units=True it keeps them."""
+    net = MLP([8, 30, 30], activation="tanh", seed=0, dtype="float64")
+    plain, kept = (simulate(net, batch=20, seed=1, units=flag) for flag in (False, True))
+    assert plain.units is None and plain.to_dict()["units"] is None
+    assert plain.layers == kept.layers
+    assert [u["mean"].shape for u in kept.units] == [(30,), (30,)]
+
+
 def test_simulate_argument_errors(assert_raises):
     net = MLP([4, 5, 3], activation="tanh", seed=0, dtype="float64")
     lin = MLP([4, 5, 3], activation=["tanh", "linear"], seed=0, dtype="float64")
@@ -786,6 +798,7 @@ def test_simulate_argument_errors(assert_raises):
         (ValueError, lambda: simulate(net, x, saturation=math.nan), ("saturation",)),
         (ValueError, lambda: simulate(net, x, lr=-1.0), ("lr",)),
         (TypeError, lambda: simulate(net, x, backward="yes"), ("backward",)),
+        (TypeError, lambda: simulate(net, x, units=1), ("units", "True or False")),
         (ValueError, lambda: simulate(net, x, backward=False, loss="mse", targets=y), ("loss", "backward=True")),
         (TypeError, lambda: simulate("net", x), ("net", "MLP")),
         (ValueError, lambda: simulate(net, batch=0), ("batch",)),
