@@ -10,8 +10,9 @@ Conventions used by every statistical test in this directory:
   plain NumPy float64, scipy.stats / scipy.integrate, or a published
   constant), never from initcore output.
 
-Helpers are exposed as fixtures (``--import-mode=importlib`` does not put
-tests/ on sys.path, so test modules cannot import this file).
+Helpers are exposed as fixtures (``--import-mode=importlib``: test modules
+cannot import this file); the float64 activation references, which plain
+helper functions need too, are in reference.py (``pythonpath = ["tests"]``).
 """
 import math
 import os

@@ -1,9 +1,10 @@
 """Tests for the activation registry (initcore.activations).
 
-Every expected value comes from an independent computation written here: the
-published definition of each activation evaluated with NumPy / scipy.special
-in float64 (and, when installed, PyTorch's implementation and autograd), a
-finite difference, or a documented constant -- never from initcore output,
+Every expected value comes from an independent computation: the published
+definition of each activation evaluated with NumPy / scipy.special in float64
+(tests/reference.py, shared with the layer and simulator tests), PyTorch's
+implementation and autograd when installed, a finite difference, or a
+documented constant -- never from initcore output,
 except in the tests whose subject *is* self-consistency (1 thread == 2
 threads, vector == scalar code, float32 special values == the float64 path).
 
@@ -25,6 +26,7 @@ import pytest
 from scipy import special
 
 import initcore
+from reference import GELU_TANH_C, SELU_ALPHA, SELU_LAMBDA, ref_dphi, ref_phi
 from initcore.activations import (
     ACTIVATIONS,
     ALIASES,
@@ -40,12 +42,6 @@ RTOL = 1e-14
 # absolute resolution, not a relative one, so tolerances never go below it.
 TINY = np.finfo(np.float64).tiny
 
-# SELU constants, Klambauer et al., "Self-Normalizing Neural Networks",
-# NeurIPS 2017 (eq. 14), to 32 significant digits.
-SELU_LAMBDA = 1.0507009873554804934193349852946
-SELU_ALPHA = 1.6732632423543772848170429916717
-# Hendrycks & Gimpel's tanh approximation: sqrt(2/pi) * (x + 0.044715 x^3).
-GELU_TANH_C = 0.044715
 
 NAMES = (
     "linear", "relu", "leaky_relu", "elu", "selu", "gelu", "gelu_tanh", "silu",
@@ -57,49 +53,6 @@ PARAM_CASES = [(name, None) for name in NAMES] + [
     ("elu", 0.5), ("elu", 2.0),
 ]
 PARAM_IDS = [name if p is None else f"{name}-{p}" for name, p in PARAM_CASES]
-
-
-# --------------------------------------------------------------------------
-# Independent float64 references (definitions written out with NumPy/SciPy)
-# --------------------------------------------------------------------------
-
-def _ref_phi(name, x, p=None):
-    """phi(x) from the published definition, NumPy/SciPy float64."""
-    x = np.asarray(x, dtype=np.float64)
-    if name == "linear":
-        return x.copy()
-    if name == "relu":
-        return np.maximum(x, 0.0)
-    if name == "leaky_relu":
-        slope = 0.01 if p is None else p
-        return np.where(x > 0, x, slope * x)
-    if name == "elu":
-        alpha = 1.0 if p is None else p
-        return np.where(x > 0, x, alpha * np.expm1(x))
-    if name == "selu":
-        return SELU_LAMBDA * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))
-    if name == "gelu":
-        # x * Phi(x), Phi(x) = erfc(-x / sqrt 2) / 2 (the exact erf form)
-        return 0.5 * x * special.erfc(-x / np.sqrt(2.0))
-    if name == "gelu_tanh":
-        u = np.sqrt(2.0 / np.pi) * (x + GELU_TANH_C * x**3)
-        return 0.5 * x * (1.0 + np.tanh(u))
-    if name == "silu":
-        return x * special.expit(x)
-    if name == "softplus":
-        # log(1 + e^x) in the overflow-free form log(e^0 + e^x)
-        return np.logaddexp(0.0, x)
-    if name == "tanh":
-        return np.tanh(x)
-    if name == "sigmoid":
-        return special.expit(x)
-    if name == "erf":
-        return special.erf(x)
-    if name == "hardtanh":
-        return np.clip(x, -1.0, 1.0)
-    if name == "sin":
-        return np.sin(x)
-    raise AssertionError(name)  # pragma: no cover
 
 
 def _phi_tolerance(name, x, ref):
@@ -191,7 +144,7 @@ GRID = np.unique(np.concatenate([EXTREMES, np.linspace(-40.0, 40.0, 16001)]))
 def test_phi_matches_numpy_scipy_reference(name, p):
     got = activation(name, GRID, param=p)
     assert got.dtype == np.float64 and got.shape == GRID.shape
-    ref = _ref_phi(name, GRID, p)
+    ref = ref_phi(name, GRID, p)
     _assert_within(got, ref, _phi_tolerance(name, GRID, ref), f"{name}(x), param={p}")
 
 
@@ -350,44 +303,6 @@ def test_derivative_matches_central_difference(name, p):
 
 
 # phi'(x) from the definitions, for the exact-value checks below.
-def _ref_dphi(name, x, p=None):
-    x = np.asarray(x, dtype=np.float64)
-    if name == "linear":
-        return np.ones_like(x)
-    if name == "relu":
-        return np.where(x > 0, 1.0, 0.0)
-    if name == "leaky_relu":
-        return np.where(x > 0, 1.0, 0.01 if p is None else p)
-    if name == "elu":
-        alpha = 1.0 if p is None else p
-        return np.where(x > 0, 1.0, alpha * np.exp(x))
-    if name == "selu":
-        return SELU_LAMBDA * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(x))
-    if name == "gelu":
-        return special.ndtr(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
-    if name == "gelu_tanh":
-        # d/dx [x sigma(2u)] with 1 + tanh(u) = 2 sigma(2u): no cancellation
-        u = np.sqrt(2.0 / np.pi) * (x + GELU_TANH_C * x**3)
-        du = np.sqrt(2.0 / np.pi) * (1.0 + 3.0 * GELU_TANH_C * x * x)
-        return special.expit(2 * u) + x * 2.0 * du * special.expit(2 * u) * special.expit(-2 * u)
-    if name == "silu":
-        s = special.expit(x)
-        return s + x * s * special.expit(-x)
-    if name == "softplus":
-        return special.expit(x)
-    if name == "tanh":
-        # sech x = 2 e^-|x| / (1 + e^-2|x|), overflow-free
-        e = np.exp(-np.abs(x))
-        return (2.0 * e / (1.0 + e * e)) ** 2
-    if name == "sigmoid":
-        return special.expit(x) * special.expit(-x)
-    if name == "erf":
-        return 2.0 / np.sqrt(np.pi) * np.exp(-x * x)
-    if name == "hardtanh":
-        return np.where(np.abs(x) < 1.0, 1.0, 0.0)
-    if name == "sin":
-        return np.cos(x)
-    raise AssertionError(name)  # pragma: no cover
 
 
 @pytest.mark.parametrize("name, p", PARAM_CASES, ids=PARAM_IDS)
@@ -395,7 +310,7 @@ def test_derivative_matches_closed_form(name, p):
     """phi' vs its closed form (NumPy/SciPy, written without cancellation),
     including at +-700; tolerance from _dphi_tolerance."""
     got = activation(name, GRID, param=p, derivative=True)
-    ref = _ref_dphi(name, GRID, p)
+    ref = ref_dphi(name, GRID, p)
     tol = _dphi_tolerance(name, GRID, ref)
     _assert_within(got, ref, tol, f"{name}'(x) vs closed form, param={p}")
 
@@ -456,7 +371,7 @@ def test_phi_propagates_nan(name):
     turn a diverged pre-activation into a finite number."""
     x = np.array([np.nan, 1.0])
     with np.errstate(invalid="ignore"):
-        assert np.isnan(_ref_phi(name, x)[0])  # the reference definition does propagate
+        assert np.isnan(ref_phi(name, x)[0])  # the reference definition does propagate
     got = activation(name, x)
     assert np.isnan(got[0]), f"{name}(nan) = {got[0]!r}, expected nan"
     got32 = activation(name, x.astype(np.float32))
@@ -552,13 +467,13 @@ F32_X = _f32_sweep()
 
 
 def _ref32_phi(name, x, p=None):
-    """phi in float64 for the float32 comparison: _ref_phi, except gelu_tanh
+    """phi in float64 for the float32 comparison: ref_phi, except gelu_tanh
     in the form x * sigmoid(2u) = x (1 + tanh u)/2 that keeps relative
     accuracy for x << 0 (1 + tanh u cancels)."""
     if name == "gelu_tanh":
         u = np.sqrt(2.0 / np.pi) * (x + GELU_TANH_C * x**3)
         return x * special.expit(2.0 * u)
-    return _ref_phi(name, x, p)
+    return ref_phi(name, x, p)
 
 
 def _dphi_terms(name, x):
@@ -627,7 +542,7 @@ def test_float32_within_4_ulp_of_float64_reference(name, p, derivative):
     got = activation(name, x32, param=p, derivative=derivative)
     assert got.dtype == np.float32 and got.shape == x32.shape
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        ref = _ref_dphi(name, x, p) if derivative else _ref32_phi(name, x, p)
+        ref = ref_dphi(name, x, p) if derivative else _ref32_phi(name, x, p)
         allowed = _f32_allowed(name, x, ref, derivative)
     _check_f32(got, ref, allowed, x32, f"float32 {name}{PRIME[derivative]}, param={p}")
 
@@ -642,7 +557,7 @@ def test_float32_cancellation_allowance_is_confined(name):
     around the zero of phi' (silu: z in [-3.14, -0.52], gelu and gelu_tanh:
     [-1.53, -0.32]); everywhere else the relative 4 ulp bound holds."""
     x = np.linspace(-30.0, 30.0, 600001)
-    ref = _ref_dphi(name, x)
+    ref = ref_dphi(name, x)
     cancels = np.abs(ref) < 0.5 * _dphi_terms(name, x)
     lo, hi = CANCEL_BANDS[name]
     assert cancels.any() and lo <= x[cancels].min() and x[cancels].max() <= hi
@@ -736,7 +651,7 @@ def test_out_is_returned_and_filled(dtype, derivative):
     result = activation("tanh", x, derivative=derivative, out=out)
     assert result is out
     x64 = x.astype(np.float64)
-    ref = _ref_dphi("tanh", x64) if derivative else np.tanh(x64)
+    ref = ref_dphi("tanh", x64) if derivative else np.tanh(x64)
     tol = (_dphi_tolerance("tanh", x64, ref) if derivative else _phi_tolerance("tanh", x64, ref))
     if dtype == np.float32:  # float32 kernels: the float32 bound (section 3)
         tol = F32_ULPS * _ulp32(ref)
@@ -864,10 +779,10 @@ def test_non_finite_param_is_value_error(bad):
 @pytest.mark.parametrize("name, p", [("leaky_relu", 0.3), ("elu", 0.7)])
 def test_param_is_used(name, p):
     x = np.array([-2.0, -0.5, 0.5])
-    _assert_within(activation(name, x, param=p), _ref_phi(name, x, p),
-                   RTOL * np.abs(_ref_phi(name, x, p)), f"{name} param={p}")
-    _assert_within(activation(name, x, param=p, derivative=True), _ref_dphi(name, x, p),
-                   RTOL * np.abs(_ref_dphi(name, x, p)), f"{name}' param={p}")
+    _assert_within(activation(name, x, param=p), ref_phi(name, x, p),
+                   RTOL * np.abs(ref_phi(name, x, p)), f"{name} param={p}")
+    _assert_within(activation(name, x, param=p, derivative=True), ref_dphi(name, x, p),
+                   RTOL * np.abs(ref_dphi(name, x, p)), f"{name}' param={p}")
 
 
 # --------------------------------------------------------------------------
@@ -883,7 +798,7 @@ def test_shape_preserved(name, shape):
         got = activation(name, x, derivative=derivative)
         assert isinstance(got, np.ndarray) and got.shape == np.shape(x) and got.dtype == np.float64
         assert got.flags.c_contiguous
-        ref = (_ref_dphi if derivative else _ref_phi)(name, x)
+        ref = (ref_dphi if derivative else ref_phi)(name, x)
         _assert_within(got, ref, RTOL * np.abs(ref) + 4 * EPS * derivative, f"{name} shape {shape}")
 
 
@@ -971,7 +886,7 @@ def test_large_array_values_match_reference(threads):
     threads(2)
     x = np.random.default_rng(3).standard_normal(300001) * 4.0
     got = activation("gelu", x)
-    ref = _ref_phi("gelu", x)
+    ref = ref_phi("gelu", x)
     _assert_within(got, ref, _phi_tolerance("gelu", x, ref), "gelu on a parallel-size array")
 
 

@@ -37,12 +37,12 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import special
 
 import initcore
 from initcore import _layers
 from initcore._network import single_threaded_blas
 from initcore.activations import ACTIVATIONS
+from reference import GELU_TANH_C, ref_dphi, ref_phi
 
 NAMES = tuple(ACTIVATIONS)  # all 14, in registry (id) order
 FIELDS = ("count", "mean", "m2", "min", "max", "nan", "inf", "zero", "saturated")
@@ -51,9 +51,6 @@ NF = len(FIELDS)
 DTYPES = [np.float32, np.float64]
 EPS64 = np.finfo(np.float64).eps
 TINY64 = np.finfo(np.float64).tiny
-SELU_LAMBDA = 1.0507009873554804934193349852946
-SELU_ALPHA = 1.6732632423543772848170429916717
-GELU_TANH_C = 0.044715
 # Upper bound of |phi'| over every registered activation at its default
 # parameter (selu: lambda * alpha = 1.7581).
 LIPSCHITZ = 1.8
@@ -77,80 +74,6 @@ def eps(dtype):
 def tiny(dtype):
     # results that underflow: a fixed absolute resolution
     return float(np.finfo(dtype).smallest_subnormal) * 4 if dtype == np.float32 else TINY64
-
-
-# --------------------------------------------------------------------------
-# Independent float64 references (definitions written out with NumPy/SciPy)
-# --------------------------------------------------------------------------
-
-def ref_phi(name, x, p):
-    x = np.asarray(x, dtype=np.float64)
-    if name == "linear":
-        return x.copy()
-    if name == "relu":
-        return np.where(np.isnan(x), x, np.maximum(x, 0.0))
-    if name == "leaky_relu":
-        return np.where(x > 0, x, p * x)
-    if name == "elu":
-        return np.where(x > 0, x, p * np.expm1(x))
-    if name == "selu":
-        return SELU_LAMBDA * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))
-    if name == "gelu":
-        return 0.5 * x * special.erfc(-x / np.sqrt(2.0))
-    if name == "gelu_tanh":
-        return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + GELU_TANH_C * x**3)))
-    if name == "silu":
-        return x * special.expit(x)
-    if name == "softplus":
-        return np.logaddexp(0.0, x)
-    if name == "tanh":
-        return np.tanh(x)
-    if name == "sigmoid":
-        return special.expit(x)
-    if name == "erf":
-        return special.erf(x)
-    if name == "hardtanh":
-        return np.clip(x, -1.0, 1.0)
-    if name == "sin":
-        return np.sin(x)
-    raise AssertionError(name)  # pragma: no cover
-
-
-def ref_dphi(name, x, p):
-    x = np.asarray(x, dtype=np.float64)
-    if name == "linear":
-        return np.ones_like(x)
-    if name == "relu":
-        return np.where(x > 0, 1.0, 0.0)
-    if name == "leaky_relu":
-        return np.where(x > 0, 1.0, p)
-    if name == "elu":
-        return np.where(x > 0, 1.0, p * np.exp(x))
-    if name == "selu":
-        return SELU_LAMBDA * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(x))
-    if name == "gelu":
-        return special.ndtr(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
-    if name == "gelu_tanh":
-        u = np.sqrt(2.0 / np.pi) * (x + GELU_TANH_C * x**3)
-        du = np.sqrt(2.0 / np.pi) * (1.0 + 3.0 * GELU_TANH_C * x * x)
-        return special.expit(2 * u) + x * 2.0 * du * special.expit(2 * u) * special.expit(-2 * u)
-    if name == "silu":
-        s = special.expit(x)
-        return s + x * s * special.expit(-x)
-    if name == "softplus":
-        return special.expit(x)
-    if name == "tanh":
-        e = np.exp(-np.abs(x))
-        return (2.0 * e / (1.0 + e * e)) ** 2
-    if name == "sigmoid":
-        return special.expit(x) * special.expit(-x)
-    if name == "erf":
-        return 2.0 / np.sqrt(np.pi) * np.exp(-x * x)
-    if name == "hardtanh":
-        return np.where(np.abs(x) < 1.0, 1.0, 0.0)
-    if name == "sin":
-        return np.cos(x)
-    raise AssertionError(name)  # pragma: no cover
 
 
 # The float32 activations' accuracy bound, in ulp (src/actmath.h,

@@ -26,56 +26,15 @@ import initcore
 from initcore import MLP, Simulation, jacobian_spectrum, meanfield, simulate
 from initcore._network import parse_init
 from initcore.activations import get_activation
+from reference import ref_dphi, ref_phi
 
 RTOL = 1e-10
-SELU_LAMBDA = 1.0507009873554804934193349852946
-SELU_ALPHA = 1.6732632423543772848170429916717
 GRADIENT_KEYS = ("delta2", "delta2_theory", "dw_norm", "db_norm", "w_norm", "update_ratio", "dx2")
 
 
 # --------------------------------------------------------------------------
-# The reference network (float64, from the definitions)
+# The reference network (float64, from the definitions in reference.py)
 # --------------------------------------------------------------------------
-
-def ref_phi(name, x, p):
-    if name == "linear":
-        return x.copy()
-    if name == "relu":
-        return np.maximum(x, 0.0)
-    if name == "leaky_relu":
-        return np.where(x > 0, x, p * x)
-    if name == "selu":
-        return SELU_LAMBDA * np.where(x > 0, x, SELU_ALPHA * np.expm1(x))
-    if name == "gelu":
-        return 0.5 * x * special.erfc(-x / np.sqrt(2.0))
-    if name == "tanh":
-        return np.tanh(x)
-    if name == "sigmoid":
-        return special.expit(x)
-    if name == "hardtanh":
-        return np.clip(x, -1.0, 1.0)
-    raise AssertionError(name)  # pragma: no cover
-
-
-def ref_dphi(name, x, p):
-    if name == "linear":
-        return np.ones_like(x)
-    if name == "relu":
-        return np.where(x > 0, 1.0, 0.0)
-    if name == "leaky_relu":
-        return np.where(x > 0, 1.0, p)
-    if name == "selu":
-        return SELU_LAMBDA * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(x))
-    if name == "gelu":
-        return special.ndtr(x) + x * np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
-    if name == "tanh":
-        return 1.0 - np.tanh(x) ** 2
-    if name == "sigmoid":
-        return special.expit(x) * special.expit(-x)
-    if name == "hardtanh":
-        return np.where(np.abs(x) < 1.0, 1.0, 0.0)
-    raise AssertionError(name)  # pragma: no cover
-
 
 def ref_forward(net, x):
     zs, acts = [], []
