@@ -429,9 +429,11 @@ class _Run:
         self.segment = segment
         self.wide = max(net.widths)
         self.loss_value = None
+        self.spare = {}  # width: freed (batch, width) buffers, reused by the next segment
 
     def _buffer(self, width):
-        return np.empty((self.batch, width), self.net.dtype)
+        spare = self.spare.get(width)
+        return spare.pop() if spare else np.empty((self.batch, width), self.net.dtype)
 
     def _layer_forward(self, index, a_in, z, a, stats):
         w, b, act_id, param = self.net.layer(index)
@@ -590,8 +592,12 @@ class _Run:
             bar.step()
 
     def _drop_below(self, kept, stop):
-        """Frees the recomputed layers of the segment above."""
+        """Frees the recomputed layers of the segment above (their z buffers
+        serve the next segment: fresh memory would be faulted in again)."""
         for index in range(stop, self.net.depth):
+            z = kept["z"][index]
+            if z is not None:
+                self.spare.setdefault(z.shape[1], []).append(z)
             kept["z"][index] = kept["a"][index] = None
 
 
