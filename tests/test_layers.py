@@ -375,6 +375,30 @@ def test_saturation_and_zero_counts(dtype):
     assert np.sum(run_forward(x, w, b, "relu", 0.0)["a"] == 0) > 0
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("sat", [(-0.3, 0.8), (-1.0, 1.0), (0.1, 1e30), (-1e-40, 3.0)])
+def test_saturation_band_ends_not_representable(dtype, sat):
+    """The band's ends are float64; a value counts as saturated when its own
+    float64 value lies outside. Activations sit on each end's rounding to
+    the dtype and 1-2 ulp either side (linear layer, identity weights:
+    a = x exactly)."""
+    ends = np.array(sat, dtype).astype(np.float64)
+    values = [ends]
+    for direction in (np.inf, -np.inf):
+        step = np.array(sat, dtype)
+        for _ in range(2):
+            step = np.nextafter(step, dtype(direction))
+            values.append(step.astype(np.float64))
+    row = np.concatenate(values + [[0.0, 0.5, -0.5]])
+    row = row[np.isfinite(row)]
+    x = np.tile(row.astype(dtype), (9, 1))
+    n = x.shape[1]
+    got = run_forward(x, np.eye(n, dtype=dtype), None, "linear", 0.0, sat=sat)
+    a = got["a"].astype(np.float64)
+    np.testing.assert_array_equal(a, x.astype(np.float64))
+    assert got["moments"][NF + F["saturated"]] == np.sum((a < sat[0]) | (a > sat[1]))
+
+
 @pytest.mark.parametrize("n_out, nonfinite", [(5, False), (37, False), (32, True)])
 def test_z_zero_and_saturated_fields_are_zero(n_out, nonfinite):
     """Docstring of ic_stats / the brief: zero and saturated are counted for a
