@@ -167,7 +167,7 @@ def run_simulate(args):
     for spec in specs:
         net = MLP(widths, activation=args.activation, init=spec, bias=bias, seed=args.seed, dtype=args.dtype)
         sims.append(simulate(net, batch=args.batch, seed=args.seed + 1, backward=not args.no_backward,
-                             progress=False if args.quiet else None))
+                             units=args.units, progress=False if args.quiet else None))
     if args.plot:
         from ._plots import plot_compare
 
@@ -312,6 +312,8 @@ def _parser():
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     sim.add_argument("--no-backward", action="store_true", help="forward pass only")
+    sim.add_argument("--units", action="store_true",
+                     help="with --json: also each layer's per-unit mean and variance of the activations")
     sim.add_argument("--every", type=_positive("--every"), default=None,
                      help="show every N-th layer (default: about 10 rows)")
     sim.add_argument("--plot", metavar="FILE", help="write per-layer curves to FILE (png, svg, pdf)")

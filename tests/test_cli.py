@@ -168,6 +168,14 @@ def test_simulate_json_matches_the_library(run_cli):
             assert got[key] == want[key] or (got[key] is None and not np.isfinite(want[key])), key
 
 
+def test_simulate_json_per_unit_arrays_on_request(run_cli):
+    plain = json.loads(run_cli("simulate", "--init", "xavier_normal", "--json", *SMALL).stdout)
+    kept = json.loads(run_cli("simulate", "--init", "xavier_normal", "--json", "--units", *SMALL).stdout)
+    assert plain[0]["units"] is None
+    assert [len(u["mean"]) for u in kept[0]["units"]] == [48] * 6
+    assert kept[0]["layers"] == plain[0]["layers"]
+
+
 def test_simulate_table_shows_three_inits_and_theory(run_cli):
     result = run_cli("simulate", *SMALL, "--every", "1")
     assert result.returncode == 0, result.stderr
