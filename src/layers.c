@@ -77,8 +77,8 @@ typedef struct {
 } hist_geom;
 
 /* The slot of x: 0 below lo, 1 + bin, nbins + 1 above hi (numpy's bins,
- * each closed on the left, the last closed on the right too). Selects and
- * bitwise logic only, so that loops calling it vectorize. */
+ * each closed on the left, the last closed on the right too), nbins + 2 for
+ * NaN. Selects and bitwise logic only, so that loops calling it vectorize. */
 static inline int32_t hist_slot(double x, const hist_geom *g)
 {
     double t = (x - g->lo) * g->norm, last = (double)(g->nbins - 1);
@@ -89,7 +89,8 @@ static inline int32_t hist_slot(double x, const hist_geom *g)
     above = k == top ? g->hi : above;
     k = k - (x < below) + ((x >= above) & (k != top));
     int32_t out = x < g->lo ? 0 : k + 1;
-    return x > g->hi ? top + 2 : out;
+    out = x > g->hi ? top + 2 : out;
+    return x != x ? top + 3 : out;
 }
 
 static hist_geom hist_geometry(double lo, double hi, int64_t nbins)
@@ -138,6 +139,7 @@ IC_SIMD static int64_t hist_slots_fast(const float *restrict v, int64_t n, int32
         int32_t k = (int32_t)kf + 1;
         k = x < lo_up ? 0 : k;
         k = x > hi_down ? above : k;
+        k = x != x ? above + 1 : k;
         slot[j] = near ? -1 : k;
         near_edges += near;
     }

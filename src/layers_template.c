@@ -358,7 +358,7 @@ IC_SIMD static void FN(hist_slots)(const REAL *restrict v, int64_t n, int32_t *r
         slot[j] = hist_slot((double)v[j], g);
 }
 
-static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, const hist_geom *g, int bad)
+static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, const hist_geom *g)
 {
     int32_t slot[HIST_ROW];
     int64_t stride = g->nbins + 3;
@@ -373,10 +373,6 @@ static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, const hist_geo
         } else
 #endif
             FN(hist_slots)(v + j0, m, slot, g);
-        if (bad)
-            for (int64_t j = 0; j < m; j++)
-                if (v[j0 + j] != v[j0 + j])
-                    slot[j] = (int32_t)g->nbins + 2;
         int64_t j = 0;
         for (; j + HIST_COPIES <= m; j += HIST_COPIES)
             for (int c = 0; c < HIST_COPIES; c++)
@@ -403,7 +399,7 @@ static void FN(acc_row)(FN(acc) *c, int64_t blk, int64_t i, const REAL *v, int b
     if (c->colsum)
         FN(units_sum)(v, n, c->colsum + o);
     if (c->hist)
-        FN(hist_row)(v, n, c->hist + blk * HIST_COPIES * (c->nbins + 3), &c->geom, bad);
+        FN(hist_row)(v, n, c->hist + blk * HIST_COPIES * (c->nbins + 3), &c->geom);
 }
 
 /* z += b and the moments of z for row `i` of block `blk` (an acc without
@@ -704,7 +700,7 @@ int IC_CAT(ic_histogram, SUF)(const REAL *v, int64_t n, double lo, double hi, in
     IC_PARALLEL_FOR(nthreads > 1 && chunks > 1)
     for (c = 0; c < chunks; c++) {
         int64_t start = c * HIST_CHUNK, len = n - start < HIST_CHUNK ? n - start : HIST_CHUNK;
-        FN(hist_row)(v + start, len, local + c * stride, &g, FN(any_nonfinite)(v + start, len));
+        FN(hist_row)(v + start, len, local + c * stride, &g);
     }
     for (c = 0; c < chunks * HIST_COPIES; c++)
         for (int64_t k = 0; k < nbins + 2; k++)
