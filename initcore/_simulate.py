@@ -72,7 +72,7 @@ def _distinct(hashes):
 
 def _edges(lo, hi, bins):
     """numpy.linspace(lo, hi, bins + 1), the edges the kernels bin by, made
-    the way linspace makes them (a tenth of its time on 65 edges)."""
+    the way linspace makes them, in half its time."""
     edges = np.arange(bins + 1, dtype=np.float64)
     edges *= (hi - lo) / bins
     edges += lo
