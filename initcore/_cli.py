@@ -12,6 +12,7 @@ import numpy as np
 from ._fans import fans
 from ._initializers import expected_moments, initialize
 from ._network import MLP, parse_init
+from ._report import cell, text_table
 from ._simulate import simulate
 
 # (label, initializer, params): the seeds' four failure cases, then the remedies.
@@ -143,16 +144,8 @@ def _summary(sim, activation):
 
 
 def _plain_table(rows, columns):
-    def cell(value):
-        if value is None:
-            return "-"
-        return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-    body = [[cell(row[c]) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in body)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in body]
-    return "\n".join(lines)
+    body = [[cell(row[c], ".4g" if isinstance(row[c], float) else "") for c in columns] for row in rows]
+    return text_table(list(columns), body)
 
 
 def run_simulate(args):

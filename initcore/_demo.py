@@ -21,8 +21,6 @@ a sigmoid output unit trained with binary cross-entropy, 1000 examples):
 """
 import csv
 import io
-import json
-import math
 import os
 import time
 
@@ -31,6 +29,7 @@ import numpy as np
 from . import datasets
 from ._network import MLP, _compact
 from ._progress import Progress
+from ._report import cell, json_text, text_table
 from ._simulate import simulate
 from ._train import train
 
@@ -276,26 +275,14 @@ def train_cases(case="all", seed=0, progress=None):
 
 
 def _cell(row, key, spec):
-    value = key(row) if callable(key) else row[key]
-    if value is None:
-        return "-"
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    return format(value, spec)
+    return cell(key(row) if callable(key) else row[key], spec)
 
 
 def format_table(rows):
-    """The rows as a readable fixed-width table."""
+    """The rows as a readable fixed-width table (case, dataset, network and
+    init left-aligned)."""
     body = [[_cell(r, key, spec) for _, key, spec in _TABLE] for r in rows]
-    header = [h for h, _, _ in _TABLE]
-    widths = [max(len(header[i]), *(len(b[i]) for b in body)) for i in range(len(header))]
-    left = 4  # case, dataset, network, init are left-aligned
-
-    def line(cells):
-        return "  ".join(c.ljust(w) if i < left else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-
-    return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(b) for b in body])
+    return text_table([h for h, _, _ in _TABLE], body, left=4)
 
 
 def _markdown_table(rows):
@@ -309,17 +296,11 @@ def _markdown_table(rows):
     return "\n".join(lines)
 
 
-def _clean(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def format_rows(rows, fmt=None):
     """The rows as a readable table (fmt None), JSON (``"json"``) or CSV
     (``"csv"``); JSON and CSV have every column of `COLUMNS`."""
     if fmt == "json":
-        return json.dumps([{k: _clean(r[k]) for k in COLUMNS} for r in rows], indent=1)
+        return json_text([{k: r[k] for k in COLUMNS} for r in rows], indent=1)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")

@@ -2,7 +2,6 @@
 layer by the fused kernels and set beside mean-field theory."""
 import csv
 import io
-import json
 import math
 
 import numpy as np
@@ -12,6 +11,7 @@ from ._generator import Generator
 from ._initializers import normal
 from ._network import MLP, single_threaded_blas
 from ._progress import Progress
+from ._report import cell, json_text, save, text_table
 from ._validation import choice, integer, real
 from .activations import get_activation
 
@@ -130,23 +130,12 @@ class Simulation:
         """A readable per-layer table, measurements beside theory."""
         specs = [c for c in _TABLE if c[0] in self.layers[0]] if columns is None else \
             [c for c in _TABLE if c[0] in columns]
-        rows = [[h for _, h, _ in specs]]
-        for rec in self.layers:
-            row = []
-            for key, _, fmt in specs:
-                value = rec[key]
-                if value is None or (isinstance(value, float) and not math.isfinite(value)):
-                    row.append(str(value) if value is not None else "-")
-                else:
-                    row.append(format(value, fmt))
-            rows.append(row)
-        widths = [max(len(r[i]) for r in rows) for i in range(len(specs))]
-        lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths)) for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+        body = [[cell(rec[key], fmt) for key, _, fmt in specs] for rec in self.layers]
+        lines = text_table([h for _, h, _ in specs], body)
         head = (f"{self.config['network']}, batch {self.config['batch']}, "
                 f"input q0 = {self.config['q0']:.4g}"
                 + (f", loss {self.config['loss']}" if self.config.get("loss") else ""))
-        return head + "\n" + "\n".join(lines)
+        return head + "\n" + lines
 
     def __str__(self):
         return self.table()
@@ -165,19 +154,7 @@ class Simulation:
     def to_json(self, path=None, **kwargs):
         """JSON text of `to_dict` (non-finite numbers as null); written to
         `path` when given."""
-        def clean(obj):
-            if isinstance(obj, float) and not math.isfinite(obj):
-                return None
-            if isinstance(obj, dict):
-                return {k: clean(v) for k, v in obj.items()}
-            if isinstance(obj, list):
-                return [clean(v) for v in obj]
-            return obj
-        text = json.dumps(clean(self.to_dict()), **kwargs)
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
+        return json_text(self.to_dict(), path, **kwargs)
 
     def to_csv(self, path=None):
         """The per-layer records as CSV (one row per layer)."""
@@ -185,11 +162,7 @@ class Simulation:
         writer = csv.DictWriter(buffer, fieldnames=list(self.layers[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.layers)
-        text = buffer.getvalue()
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
+        return save(buffer.getvalue(), path)
 
     def plot(self, path=None, *, layers=None):
         """Per-layer histograms of activations and gradients (as in Glorot &

@@ -4,7 +4,6 @@ norms, and per-layer activation statistics (saturation, dead units, distinct
 units and the spread across units)."""
 import csv
 import io
-import json
 import math
 import numbers
 import time
@@ -15,6 +14,7 @@ from . import _layers
 from ._generator import Generator
 from ._network import MLP, single_threaded_blas
 from ._progress import Progress
+from ._report import cell, json_text, save, text_table
 from ._simulate import LOSSES, _loss_gradient, simulate
 from ._validation import choice, integer, real
 from .activations import get_activation
@@ -30,23 +30,6 @@ EPOCH_KEYS = ("epoch", "loss", "accuracy", "batch_loss", "steps", "seconds")
 # Rows per forward call when the whole training set is evaluated.
 _EVAL_CHUNK = 4096
 _LINEAR = get_activation("linear")[0].id
-
-
-def _clean(obj):
-    """Plain JSON types, with non-finite floats as None."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def _fmt(value, spec):
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-" if value is None else str(value)
-    return format(value, spec)
 
 
 class TrainResult:
@@ -159,21 +142,18 @@ class TrainResult:
         header = ["epoch", "loss", "accuracy", "|dW| first", "|dW| last", "saturated", "dead",
                   "distinct", "unit spread"]
         specs = ["d", ".4g", ".3f", ".3g", ".3g", ".1%", ".1%", "d", ".3g"]
-        rows = [header]
+        body = []
         for i in picks:
             record = self.history[i]
             first, last, sat, dead, distinct, spread, _ = self._summary(record)
             values = [record["epoch"], record["loss"], record["accuracy"], first, last, sat, dead,
                       distinct, spread]
-            rows.append([_fmt(v, s) for v, s in zip(values, specs)])
-        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-        lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths)) for r in rows]
-        lines.insert(1, "  ".join("-" * w for w in widths))
+            body.append([cell(v, s) for v, s in zip(values, specs)])
         c = self.config
         head = (f"{c['network']}, {c['optimizer']} lr={c['lr']:g}, loss {c['loss']}, "
                 f"batch {c['batch_size']}, {c['n']} examples"
                 + (" (diverged)" if self.diverged else ""))
-        return head + "\n" + "\n".join(lines)
+        return head + "\n" + text_table(header, body)
 
     def __str__(self):
         return self.table()
@@ -186,11 +166,7 @@ class TrainResult:
     def to_json(self, path=None, **kwargs):
         """JSON text of `to_dict` (non-finite numbers as null); written to
         `path` when given."""
-        text = json.dumps(_clean(self.to_dict()), **kwargs)
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
+        return json_text(self.to_dict(), path, **kwargs)
 
     def to_csv(self, path=None):
         """One row per epoch and layer: the epoch's fields, then ``layer``
@@ -208,11 +184,7 @@ class TrainResult:
                     row["layer"] = index + 1
                     row.update(layer)
                 writer.writerow(row)
-        text = buffer.getvalue()
-        if path is not None:
-            with open(path, "w") as f:
-                f.write(text)
-        return text
+        return save(buffer.getvalue(), path)
 
 
 def _resolve_loss(net, loss):
