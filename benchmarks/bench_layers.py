@@ -10,8 +10,9 @@ Batch 1024, float32, x @ w with w of (width, width). The statistics are those
   initcore also hashes each unit's values, which the peers do not do.
 * backward, from the output cotangent dA: dZ = dA * tanh'(z), db, dX = dZ W^T,
   dW = X^T dZ; mean, variance (float64), min and max of dZ; a 64-bin
-  histogram of dZ over mean +- 4 std (a second pass, as in simulate: the
-  range needs the moments); |dX|^2, |dW|^2, |db|^2 and |W|^2. The peers
+  histogram of dZ over mean +- 4 std (a second pass, since the range needs
+  the moments: inside the kernel call, as in simulate); |dX|^2, |dW|^2,
+  |db|^2 and |W|^2. The peers
   take the norms in float32 (np.vdot / torch.dot), initcore in float64.
 
 ``sgemm`` and ``sgemm_backward_floor`` are the bare products (numpy.matmul
@@ -84,14 +85,11 @@ def fused_forward(x, w, b, a, z=None, stats=True):
 
 
 def fused_backward(x, w, z, grad, dx, dw, db):
-    """grad holds dA and becomes dZ; then the second (histogram) pass."""
-    moments, sums = np.zeros(MOMENT_FIELDS), np.zeros(4)
+    """grad holds dA and becomes dZ."""
+    moments, sums, hist = np.zeros(MOMENT_FIELDS), np.zeros(4), np.zeros(BINS + 2, np.int64)
     with single_threaded_blas():
-        _layers.backward(x, w, z, grad, dx, dw, db, TANH.id, 0.0, moments, None, 0.0, 1.0, sums)
-    count, mean, m2, lo, hi = moments[:5]
-    left, right = gradient_range(mean, math.sqrt(m2 / count), lo, hi)
-    hist = np.zeros(BINS + 2, np.int64)
-    _layers.histogram(grad.reshape(-1), left, right, hist)
+        _layers.backward(x, w, z, grad, dx, dw, db, TANH.id, 0.0, moments, hist, 0.0, 0.0, sums,
+                         hist_sigmas=HIST_SIGMAS, hist_range=np.zeros(2))
     return moments, sums, hist
 
 

@@ -26,6 +26,9 @@ def forward(
     hist_hi: float = 1.0,
     sat_lo: float = ...,
     sat_hi: float = ...,
+    *,
+    hist_sigmas: float = 0.0,
+    hist_range: npt.NDArray[np.float64] | None = None,
 ) -> None: ...
 def backward(
     x: npt.NDArray[_F],
@@ -42,5 +45,12 @@ def backward(
     hist_lo: float = 0.0,
     hist_hi: float = 1.0,
     sums: npt.NDArray[np.float64] | None = None,
+    *,
+    hist_sigmas: float = 0.0,
+    hist_range: npt.NDArray[np.float64] | None = None,
+    z_is_dphi: bool = False,
+    z_below: npt.NDArray[_F] | None = None,
+    act_below: int = -1,
+    param_below: float = 0.0,
 ) -> None: ...
 def histogram(v: _Floats, lo: float, hi: float, hist: npt.NDArray[np.int64]) -> None: ...

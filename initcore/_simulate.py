@@ -80,18 +80,6 @@ def _edges(lo, hi, bins):
     return edges
 
 
-def _histogram_range(m):
-    """mean +- _HIST_SIGMAS std, within [min, max], never empty."""
-    if not m["count"] or not math.isfinite(m["std"]):
-        return -1.0, 1.0
-    lo = max(m["mean"] - _HIST_SIGMAS * m["std"], m["min"])
-    hi = min(m["mean"] + _HIST_SIGMAS * m["std"], m["max"])
-    if not hi > lo:
-        half = max(abs(m["mean"]) * 1e-6, 1e-30)
-        lo, hi = m["mean"] - half, m["mean"] + half
-    return float(lo), float(hi)
-
-
 class Simulation:
     """The per-layer result of `simulate`.
 
@@ -271,7 +259,7 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
         Histogram bins. Bounded activations (tanh, sigmoid, ...) are binned
         over their whole range, in the same pass as everything else; other
         quantities over mean +- 4 std within their observed range, in a
-        second pass.
+        second pass of the same kernel call, once the moments are known.
     saturation : float
         A value of a saturating activation counts as saturated within
         ``1 - saturation`` of a bound of phi (|tanh| > 0.99, sigmoid outside
@@ -413,10 +401,12 @@ class _Run:
         if stats is None:
             _layers.forward(a_in, w, b, z, a, act_id, param)
             return
-        lo, hi = self.entries[index].bounds or (0.0, 1.0)
+        bounds = self.entries[index].bounds
+        # a bounded activation is binned over its whole range; any other over
+        # mean +- _HIST_SIGMAS std, which the kernel finds first
         _layers.forward(a_in, w, b, z, a, act_id, param, stats["moments"], stats["units"],
-                        stats["hash"], stats["hist"] if self.entries[index].bounds else None,
-                        lo, hi, *self.bands[index])
+                        stats["hash"], stats["hist"], *(bounds or (0.0, 0.0)), *self.bands[index],
+                        hist_sigmas=0.0 if bounds else _HIST_SIGMAS, hist_range=stats["range"])
 
     def forward(self, x, records, histograms, units, theory, bar, keep):
         """All layers with statistics. Returns what the backward pass needs:
@@ -424,21 +414,22 @@ class _Run:
         the last layer's a. The other activations are recomputed from z when
         needed: cheaper than storing them."""
         net, depth = self.net, self.net.depth
-        kept = {"z": [None] * depth, "a": [None] * depth, "inputs": {0: x}}
+        kept = {"z": [None] * depth, "a": [None] * depth, "inputs": {0: x}, "dphi": [False] * depth}
         every = keep and self.segment >= depth
         ping = [self._flat(), self._flat()]
         a_in = x
         for index in range(depth):
             n_out = net.widths[index + 1]
             stats = {"moments": np.zeros(2 * len(FIELDS)), "units": np.zeros(2 * n_out),
-                     "hash": np.zeros(n_out, np.uint64), "hist": np.zeros(self.bins + 2, np.int64)}
+                     "hash": np.zeros(n_out, np.uint64), "hist": np.zeros(self.bins + 2, np.int64),
+                     "range": np.array(self.entries[index].bounds or (0.0, 0.0))}
             z = self._buffer(n_out) if every else None
             a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
             last = index == depth - 1
             if keep and last:
                 z, a = self._buffer(n_out), self._buffer(n_out)  # the loss needs both
             self._layer_forward(index, a_in, z, a, stats)
-            record, hist = self._forward_record(index, stats, a, theory)
+            record, hist = self._forward_record(index, stats, theory)
             records.append(record)
             histograms.append({"activations": hist})
             if units is not None:
@@ -456,19 +447,15 @@ class _Run:
     def _flat(self):
         return np.empty(self.batch * self.wide, self.net.dtype)
 
-    def _forward_record(self, index, stats, a, theory):
-        net, entry = self.net, self.entries[index]
+    def _forward_record(self, index, stats, theory):
+        net = self.net
         n_out = net.widths[index + 1]
         zm = _moments(stats["moments"][: len(FIELDS)])
         am = _moments(stats["moments"][len(FIELDS):])
         total = self.batch * n_out
         unit_mean, unit_var = stats["units"][:n_out], stats["units"][n_out:]
         hist = stats["hist"]
-        if entry.bounds:
-            lo, hi = entry.bounds
-        else:
-            lo, hi = _histogram_range(am)
-            _layers.histogram(a.reshape(-1), lo, hi, hist)
+        lo, hi = stats["range"].tolist()
         record = {
             "layer": index + 1, "width": n_out, "activation": net.activations[index][0],
             "init": net.labels[index],
@@ -494,6 +481,7 @@ class _Run:
             a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
             if kept["z"][index] is None:
                 kept["z"][index] = self._buffer(n_out)
+                kept["dphi"][index] = False
                 self._layer_forward(index, a_in, kept["z"][index], a, None)
             else:
                 self._activate(kept, index, a)
@@ -502,6 +490,7 @@ class _Run:
     def _activate(self, kept, index, out):
         """out = phi(z) of layer `index`: the activations, bit for bit as the
         forward kernel made them."""
+        assert not kept["dphi"][index], "z already replaced by phi'(z)"
         _, _, act_id, param = self.net.layer(index)
         _layers.activation(act_id, param, kept["z"][index].reshape(-1), out.reshape(-1), False)
         return out
@@ -535,19 +524,26 @@ class _Run:
             w, b, act_id, param = net.layer(index)
             n_in, n_out = w.shape
             if index in kept["inputs"]:
-                a_in = kept["inputs"][index]
+                a_in, below = kept["inputs"][index], {}
             else:
-                a_in = self._activate(kept, index - 1, scratch[: batch * n_in].reshape(batch, n_in))
+                # the kernel makes this layer's input from the z below, and
+                # turns that z into phi'(z) for the layer below's call
+                _, _, act_below, param_below = net.layer(index - 1)
+                a_in = scratch[: batch * n_in].reshape(batch, n_in)
+                below = {"z_below": kept["z"][index - 1], "act_below": act_below, "param_below": param_below}
             if from_logits and index == depth - 1:
                 act_id = get_activation("linear")[0].id
             dx = None if index == 0 else grads[(index - 1) % 2][: batch * n_in].reshape(batch, n_in)
             moments, sums = np.zeros(len(FIELDS)), np.zeros(4)
+            hist, hist_range = np.zeros(self.bins + 2, np.int64), np.zeros(2)
             _layers.backward(a_in, w, kept["z"][index], grad, dx, dw[: n_in * n_out].reshape(n_in, n_out),
-                             None if b is None else db[:n_out], act_id, param, moments, None, 0.0, 1.0, sums)
+                             None if b is None else db[:n_out], act_id, param, moments, hist, 0.0, 0.0, sums,
+                             hist_sigmas=_HIST_SIGMAS, hist_range=hist_range, z_is_dphi=kept["dphi"][index],
+                             **below)
+            if below:
+                kept["dphi"][index - 1] = True
             gm = _moments(moments)
-            lo, hi = _histogram_range(gm)
-            hist = np.zeros(self.bins + 2, np.int64)
-            _layers.histogram(grad.reshape(-1), lo, hi, hist)
+            lo, hi = hist_range.tolist()
             # the kernel sums the examples' gradients; dW and db are of the mean loss
             w_norm = math.sqrt(sums[3])
             dw_norm = math.sqrt(sums[1]) / batch
@@ -572,6 +568,7 @@ class _Run:
             if z is not None:
                 self.spare.setdefault(z.shape[1], []).append(z)
             kept["z"][index] = kept["a"][index] = None
+            kept["dphi"][index] = False
 
 
 def jacobian_spectrum(net, x, *, jacobian=False):

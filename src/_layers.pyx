@@ -26,7 +26,8 @@ cdef extern from "layers.h" nogil:
         int id
         double param
     ctypedef struct ic_stats:
-        double sat_lo, sat_hi, hist_lo, hist_hi
+        double sat_lo, sat_hi, hist_lo, hist_hi, hist_sigmas
+        double *hist_range
         int64_t nbins
         int64_t *hist
         ic_moments *moments
@@ -45,13 +46,15 @@ cdef extern from "layers.h" nogil:
                        const double *x, const double *w, const double *b, double *z, double *a,
                        const ic_act *act, const ic_stats *stats, int nthreads)
     int ic_backward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                        const float *x, const float *w, const float *z, float *grad,
-                        float *dx, float *dw, float *db,
-                        const ic_act *act, const ic_stats *stats, int nthreads)
+                        const float *x, const float *w, const float *z, int z_is_dphi, float *grad,
+                        float *dx, float *dw, float *db, const ic_act *act,
+                        float *z_below, float *x_below, const ic_act *act_below,
+                        const ic_stats *stats, int nthreads)
     int ic_backward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                        const double *x, const double *w, const double *z, double *grad,
-                        double *dx, double *dw, double *db,
-                        const ic_act *act, const ic_stats *stats, int nthreads)
+                        const double *x, const double *w, const double *z, int z_is_dphi, double *grad,
+                        double *dx, double *dw, double *db, const ic_act *act,
+                        double *z_below, double *x_below, const ic_act *act_below,
+                        const ic_stats *stats, int nthreads)
 
 ACTIVATION_COUNT = IC_ACT_COUNT
 MOMENT_FIELDS = IC_MOMENT_FIELDS
@@ -91,14 +94,21 @@ cdef void _check_bins(int64_t slots, double lo, double hi) except *:
 
 cdef ic_stats _stats(double[::1] moments, int expected_moments, int64_t n_out,
                      double[::1] units, uint64_t[::1] unit_hash, int64_t[::1] hist,
-                     double hist_lo, double hist_hi, double sat_lo, double sat_hi,
-                     double[::1] sums) except *:
+                     double hist_lo, double hist_hi, double hist_sigmas, double[::1] hist_range,
+                     double sat_lo, double sat_hi, double[::1] sums) except *:
     cdef ic_stats st
     _check(moments.shape[0] == expected_moments * IC_MOMENT_FIELDS, "moments has the wrong length")
     st.moments = <ic_moments *>&moments[0]
     st.sat_lo, st.sat_hi = sat_lo, sat_hi
     st.hist, st.nbins, st.hist_lo, st.hist_hi = NULL, 0, hist_lo, hist_hi
-    if hist is not None:
+    st.hist_sigmas, st.hist_range = 0.0, NULL
+    if hist is not None and hist_sigmas != 0:
+        _check(hist.shape[0] >= 3, "hist needs nbins + 2 >= 3 slots")
+        _check(isfinite(hist_sigmas) and hist_sigmas > 0, f"hist_sigmas must be finite and > 0, got {hist_sigmas}")
+        _check(hist_range is not None and hist_range.shape[0] == 2, "hist_sigmas needs hist_range: 2 values")
+        st.hist, st.nbins = &hist[0], hist.shape[0] - 2
+        st.hist_sigmas, st.hist_range = hist_sigmas, &hist_range[0]
+    elif hist is not None:
         _check_bins(hist.shape[0], hist_lo, hist_hi)
         st.hist, st.nbins = &hist[0], hist.shape[0] - 2
     st.units = NULL
@@ -120,13 +130,17 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
             floating[:, ::1] z, floating[:, ::1] a, int act_id, double param,
             double[::1] moments=None, double[::1] units=None, uint64_t[::1] unit_hash=None,
             int64_t[::1] hist=None, double hist_lo=0.0, double hist_hi=1.0,
-            double sat_lo=-INFINITY, double sat_hi=INFINITY):
+            double sat_lo=-INFINITY, double sat_hi=INFINITY, *,
+            double hist_sigmas=0.0, double[::1] hist_range=None):
     """z = x @ w + b, a = phi(z), with statistics when `moments` is given.
 
     z may be None (a then holds the product until phi replaces it). moments:
     float64[2 * MOMENT_FIELDS] for z and a; units: float64[2 * n_out], the
     mean and variance of each unit of a; unit_hash: uint64[n_out], a hash
-    of each unit's values of a; hist: int64[nbins + 2] of a.
+    of each unit's values of a; hist: int64[nbins + 2] of a, over
+    [hist_lo, hist_hi], or with hist_sigmas > 0 over mean +- hist_sigmas std
+    of a within its [min, max], binned in a second pass and written to
+    hist_range (float64[2]).
     BLAS must be limited to one thread by the caller for the threads to share
     the work.
     """
@@ -152,7 +166,8 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
         zp = &z[0, 0]
     act.id, act.param = act_id, param
     if moments is not None:
-        st = _stats(moments, 2, n_out, units, unit_hash, hist, hist_lo, hist_hi, sat_lo, sat_hi, None)
+        st = _stats(moments, 2, n_out, units, unit_hash, hist, hist_lo, hist_hi, hist_sigmas, hist_range,
+                    sat_lo, sat_hi, None)
         stp = &st
     with nogil:
         if floating is float:
@@ -168,18 +183,28 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
 def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:, ::1] z,
              floating[:, ::1] grad, floating[:, ::1] dx, floating[:, ::1] dw, floating[::1] db,
              int act_id, double param, double[::1] moments=None, int64_t[::1] hist=None,
-             double hist_lo=0.0, double hist_hi=1.0, double[::1] sums=None):
+             double hist_lo=0.0, double hist_hi=1.0, double[::1] sums=None, *,
+             double hist_sigmas=0.0, double[::1] hist_range=None, bint z_is_dphi=False,
+             floating[:, ::1] z_below=None, int act_below=-1, double param_below=0.0):
     """grad (dA in, dZ out) *= phi'(z); db = sum of dZ; dx = dZ @ w.T; dw = x.T @ dZ.
 
-    dx and db may be None. moments: float64[MOMENT_FIELDS] of dZ; hist:
-    int64[nbins + 2] of dZ; sums: float64[4] = |dx|^2, |dw|^2, |db|^2, |w|^2.
+    dx and db may be None. z_is_dphi: z already holds phi'(z). moments:
+    float64[MOMENT_FIELDS] of dZ; hist: int64[nbins + 2] of dZ (its range as
+    in `forward`); sums: float64[4] = |dx|^2, |dw|^2, |db|^2, |w|^2.
+
+    With z_below (the layer below's z, activation act_below), x is formed
+    here: x = phi_below(z_below) (x must be writable), and z_below becomes
+    phi_below'(z_below), for the layer below's call with z_is_dphi.
     """
     cdef int64_t batch = x.shape[0], n_in = x.shape[1], n_out = w.shape[1]
-    cdef ic_act act
+    cdef ic_act act, below
     cdef ic_stats st
     cdef ic_stats *stp = NULL
+    cdef floating[:, ::1] x_out
     cdef floating *dxp = NULL
     cdef floating *dbp = NULL
+    cdef floating *zbp = NULL
+    cdef floating *xbp = NULL
     cdef int rc, nt = _threads(batch, n_in, n_out)
     _check(0 <= act_id < IC_ACT_COUNT, f"unknown activation id {act_id}")
     _check(n_in >= 1 and n_out >= 1 and w.shape[0] == n_in, "w must be (n_in, n_out), n_in, n_out >= 1")
@@ -187,6 +212,11 @@ def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[
     _check(z.shape[0] == batch and z.shape[1] == n_out and grad.shape[0] == batch
            and grad.shape[1] == n_out, "z and grad must be (batch, n_out)")
     _check(dw.shape[0] == n_in and dw.shape[1] == n_out, "dw must be (n_in, n_out)")
+    if z_below is not None:
+        _check(0 <= act_below < IC_ACT_COUNT, f"unknown activation id {act_below}")
+        _check(z_below.shape[0] == batch and z_below.shape[1] == n_in, "z_below must be (batch, n_in)")
+        x_out = x.base  # writable, or a ValueError
+        zbp, xbp = &z_below[0, 0], &x_out[0, 0]
     if dx is not None:
         _check(dx.shape[0] == batch and dx.shape[1] == n_in, "dx must be (batch, n_in)")
         dxp = &dx[0, 0]
@@ -194,16 +224,18 @@ def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[
         _check(db.shape[0] == n_out, "db must have n_out values")
         dbp = &db[0]
     act.id, act.param = act_id, param
+    below.id, below.param = act_below, param_below
     if moments is not None:
-        st = _stats(moments, 1, n_out, None, None, hist, hist_lo, hist_hi, -INFINITY, INFINITY, sums)
+        st = _stats(moments, 1, n_out, None, None, hist, hist_lo, hist_hi, hist_sigmas, hist_range,
+                    -INFINITY, INFINITY, sums)
         stp = &st
     with nogil:
         if floating is float:
-            rc = ic_backward_f32(sgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], &z[0, 0],
-                                 &grad[0, 0], dxp, &dw[0, 0], dbp, &act, stp, nt)
+            rc = ic_backward_f32(sgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], &z[0, 0], z_is_dphi,
+                                 &grad[0, 0], dxp, &dw[0, 0], dbp, &act, zbp, xbp, &below, stp, nt)
         else:
-            rc = ic_backward_f64(dgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], &z[0, 0],
-                                 &grad[0, 0], dxp, &dw[0, 0], dbp, &act, stp, nt)
+            rc = ic_backward_f64(dgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], &z[0, 0], z_is_dphi,
+                                 &grad[0, 0], dxp, &dw[0, 0], dbp, &act, zbp, xbp, &below, stp, nt)
     if rc != 0:
         raise MemoryError("layer kernel: out of memory")
 

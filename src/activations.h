@@ -89,6 +89,13 @@ static inline double ic_dphi(int id, double p, double z)
     return NAN;
 }
 
+/* phi(z), and phi'(z) into *d. */
+static inline double ic_phi_dphi(int id, double p, double z, double *d)
+{
+    *d = ic_dphi(id, p, z);
+    return ic_phi(id, p, z);
+}
+
 /* phi (derivative = 0) or phi' (derivative = 1) of z[0..n) into out. */
 void ic_activation_f32(int id, double param, const float *z, float *out, int64_t n,
                        int derivative, int nthreads);

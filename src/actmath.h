@@ -534,4 +534,33 @@ IC_INLINE float ic_dphi_f32(int id, float p, float z)
     return NAN;
 }
 
+/* phi(z), and phi'(z) into *d, bit for bit as ic_phi_f32 and ic_dphi_f32
+ * make them; tanh and sigmoid share one exponential between the two. */
+IC_INLINE float ic_phi_dphi_f32(int id, float p, float z, float *d)
+{
+    if (id == IC_ACT_TANH) {
+        /* tanh_f32 and sigmoid_slope_f32(2|z|, 4): both reduce e^(-2|z|) the
+         * same way up to |z| = 43.5, above which tanh is exactly +-1 */
+        float a = abs_f32(z), s1, s2;
+        float em = exp_split_f32(-2.0f * a, &s1, &s2);
+        float s = s1 * s2;                     /* 2^n, exactly, where y is not selected away */
+        float y = sel_f32(a > 43.5f, 1.0f, ((1.0f - s) - s * em) / ((1.0f + s) + s * em));
+        float e = (1.0f + em) * s1 * s2;
+        float slope = (((4.0f + 4.0f * em) / (1.0f + e * (2.0f + e))) * s1) * s2;
+        float t = tanh_small_f32(a);
+        *d = sel_f32(a < ICF_TANH_SPLIT, 1.0f - t * t, slope);
+        return signed_like_f32(y, z);
+    }
+    if (id == IC_ACT_SIGMOID) {
+        /* sigmoid_f32's e^-|z| is exp_split_f32's (1 + em) s1 s2 */
+        float s1, s2;
+        float em = exp_split_f32(-abs_f32(z), &s1, &s2);
+        float e = (1.0f + em) * s1 * s2;
+        *d = (((1.0f + em) / (1.0f + e * (2.0f + e))) * s1) * s2;
+        return sel_f32(z >= 0.0f, 1.0f, e) / (1.0f + e);
+    }
+    *d = ic_dphi_f32(id, p, z);
+    return ic_phi_f32(id, p, z);
+}
+
 #endif

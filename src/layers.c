@@ -146,6 +146,40 @@ IC_SIMD static int64_t hist_slots_fast(const float *restrict v, int64_t n, int32
     return near_edges;
 }
 
+void ic_hist_range(const ic_moments *m, double sigmas, double *lo, double *hi)
+{
+    double std = m->count > 0 ? sqrt(m->m2 / m->count) : NAN;
+    if (!(m->count > 0) || !isfinite(std)) {
+        *lo = -1.0;
+        *hi = 1.0;
+        return;
+    }
+    double left = m->mean - sigmas * std, right = m->mean + sigmas * std;
+    left = m->min > left ? m->min : left;
+    right = m->max < right ? m->max : right;
+    if (!(right > left)) {
+        double half = fabs(m->mean) * 1e-6;
+        half = half > 1e-30 ? half : 1e-30;
+        left = m->mean - half;
+        right = m->mean + half;
+    }
+    *lo = left;
+    *hi = right;
+}
+
+/* Work item t of `teams` takes blocks [*b0, *b1) of `blocks`. */
+static void team_blocks(int64_t t, int64_t teams, int64_t blocks, int64_t *b0, int64_t *b1)
+{
+    *b0 = t * blocks / teams;
+    *b1 = (t + 1) * blocks / teams;
+}
+
+/* Rows in block `b` of `rows` rows each, of `total` rows. */
+static int64_t block_len(int64_t total, int64_t rows, int64_t b)
+{
+    return total - b * rows < rows ? total - b * rows : rows;
+}
+
 static void moments_empty(ic_moments *m)
 {
     memset(m, 0, sizeof *m);
@@ -157,6 +191,7 @@ static void moments_empty(ic_moments *m)
 #define GEMM ic_sgemm
 #define PHI(id, p, z) ic_phi_f32(id, p, z)
 #define DPHI(id, p, z) ic_dphi_f32(id, p, z)
+#define PHI_DPHI(id, p, z, d) ic_phi_dphi_f32(id, p, z, d)
 #define BITS(x) f32_bits(x)
 #define NEXTAFTER nextafterf
 #define HIST_FAST 1
@@ -166,6 +201,7 @@ static void moments_empty(ic_moments *m)
 #undef GEMM
 #undef PHI
 #undef DPHI
+#undef PHI_DPHI
 #undef BITS
 #undef NEXTAFTER
 #undef HIST_FAST
@@ -175,6 +211,7 @@ static void moments_empty(ic_moments *m)
 #define GEMM ic_dgemm
 #define PHI(id, p, z) ic_phi(id, p, z)
 #define DPHI(id, p, z) ic_dphi(id, p, z)
+#define PHI_DPHI(id, p, z, d) ic_phi_dphi(id, p, z, d)
 #define BITS(x) f64_bits(x)
 #define NEXTAFTER nextafter
 #define HIST_FAST 0

@@ -38,6 +38,8 @@ typedef struct {
 typedef struct {
     double sat_lo, sat_hi;     /* a value is saturated when outside [sat_lo, sat_hi] */
     double hist_lo, hist_hi;   /* finite, with nbins / (hi - lo) finite */
+    double hist_sigmas;        /* > 0: the range is mean +- hist_sigmas std instead (ic_hist_range) */
+    double *hist_range;        /* with hist_sigmas: receives the range [lo, hi] */
     int64_t nbins;
     int64_t *hist;             /* nbins + 2: below range, bins, above range (NaN excluded) */
     ic_moments *moments;       /* forward: [z, a]; backward: [dz] */
@@ -56,17 +58,31 @@ int ic_forward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
                    const double *x, const double *w, const double *b, double *z, double *a,
                    const ic_act *act, const ic_stats *stats, int nthreads);
 
-/* Given dA in `grad`, replaces it by dZ = dA * phi'(z), then forms
- * db = sum over the batch of dZ (unless db is NULL), dx = dZ @ w^T (unless dx
- * is NULL) and dw = x^T @ dZ. Returns 0, or -1 when out of memory. */
+/* Given dA in `grad`, replaces it by dZ = dA * phi'(z) (with z_is_dphi, z
+ * already holds phi'(z)), then forms db = sum over the batch of dZ (unless db
+ * is NULL), dx = dZ @ w^T (unless dx is NULL) and dw = x^T @ dZ.
+ *
+ * With z_below (batch, n_in), the input x is formed here: x_below =
+ * phi_below(z_below), and z_below is replaced by phi_below'(z_below), ready
+ * for the layer below's call (z_is_dphi); x is then ignored. This saves the
+ * layer below a pass, and tanh and sigmoid share one exponential between
+ * phi and phi'.
+ *
+ * Returns 0, or -1 when out of memory. */
 int ic_backward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                    const float *x, const float *w, const float *z, float *grad,
-                    float *dx, float *dw, float *db,
-                    const ic_act *act, const ic_stats *stats, int nthreads);
+                    const float *x, const float *w, const float *z, int z_is_dphi, float *grad,
+                    float *dx, float *dw, float *db, const ic_act *act,
+                    float *z_below, float *x_below, const ic_act *act_below,
+                    const ic_stats *stats, int nthreads);
 int ic_backward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                    const double *x, const double *w, const double *z, double *grad,
-                    double *dx, double *dw, double *db,
-                    const ic_act *act, const ic_stats *stats, int nthreads);
+                    const double *x, const double *w, const double *z, int z_is_dphi, double *grad,
+                    double *dx, double *dw, double *db, const ic_act *act,
+                    double *z_below, double *x_below, const ic_act *act_below,
+                    const ic_stats *stats, int nthreads);
+
+/* The histogram range of an unbounded quantity with moments m: mean +- sigmas
+ * std within [min, max]; never empty, and [-1, 1] without finite values. */
+void ic_hist_range(const ic_moments *m, double sigmas, double *lo, double *hi);
 
 /* Adds the histogram of v[0..n) to hist (nbins + 2 slots, as in ic_stats).
  * Returns 0, or -1 when out of memory. */

@@ -1,5 +1,5 @@
 /* Per-dtype layer kernels; included by layers.c with REAL, SUF, GEMM, PHI,
- * DPHI and BITS defined. */
+ * DPHI, PHI_DPHI, BITS, NEXTAFTER and HIST_FAST defined. */
 #define FN(name) IC_CAT(name, SUF)
 
 /* Moments of one tensor within one block, in LANES fixed lanes so that the
@@ -28,6 +28,7 @@ typedef struct {
     int counts;                  /* count zeros and saturated values */
     REAL lo, hi;                 /* saturated: x < lo or x > hi (the band's ends rounded inward) */
     hist_geom geom;
+    int hist_later;              /* the range needs the moments: binned in a second pass */
     FN(lanes) *lanes;            /* [block] */
     FN(units) units;             /* [block][unit], or NULL pointers */
     double *colsum;              /* [block][unit], or NULL */
@@ -70,7 +71,9 @@ static int FN(acc_init)(FN(acc) *c, int64_t blocks, int64_t n, int counts, doubl
         ok = ok && (c->colsum = calloc(cells, sizeof(double)));
     if (with_hist && st && st->hist) {
         c->nbins = st->nbins;
-        c->geom = hist_geometry(st->hist_lo, st->hist_hi, st->nbins);
+        c->hist_later = st->hist_sigmas > 0;
+        if (!c->hist_later)
+            c->geom = hist_geometry(st->hist_lo, st->hist_hi, st->nbins);
         ok = ok && (c->hist = calloc((size_t)(blocks * HIST_COPIES * (st->nbins + 3)), sizeof(int64_t)));
     }
     if (!ok) {
@@ -140,6 +143,34 @@ IC_SIMD static void FN(dphi_row)(int id, REAL p, const REAL *restrict z, REAL *r
     }
 }
 #undef DPHI_CASE
+
+/* a = phi(z), and z = phi'(z) in place */
+#define PHI_DPHI_CASE(ID)                              \
+    case ID:                                           \
+        for (int64_t j = 0; j < n; j++) {              \
+            REAL d;                                    \
+            a[j] = PHI_DPHI(ID, p, z[j], &d);          \
+            z[j] = d;                                  \
+        }                                              \
+        break;
+IC_SIMD static void FN(phi_dphi_row)(int id, REAL p, REAL *restrict z, REAL *restrict a, int64_t n)
+{
+    switch (id) {
+        PHI_DPHI_CASE(IC_ACT_LINEAR) PHI_DPHI_CASE(IC_ACT_RELU) PHI_DPHI_CASE(IC_ACT_LEAKY_RELU)
+        PHI_DPHI_CASE(IC_ACT_ELU) PHI_DPHI_CASE(IC_ACT_SELU) PHI_DPHI_CASE(IC_ACT_GELU)
+        PHI_DPHI_CASE(IC_ACT_GELU_TANH) PHI_DPHI_CASE(IC_ACT_SILU) PHI_DPHI_CASE(IC_ACT_SOFTPLUS)
+        PHI_DPHI_CASE(IC_ACT_TANH) PHI_DPHI_CASE(IC_ACT_SIGMOID) PHI_DPHI_CASE(IC_ACT_ERF)
+        PHI_DPHI_CASE(IC_ACT_HARDTANH) PHI_DPHI_CASE(IC_ACT_SIN)
+    }
+}
+#undef PHI_DPHI_CASE
+
+/* g *= d, d a phi' made by phi_dphi_row */
+IC_SIMD static void FN(mul_row)(REAL *restrict g, const REAL *restrict d, int64_t n)
+{
+    for (int64_t j = 0; j < n; j++)
+        g[j] = g[j] * d[j];
+}
 
 static void FN(lanes_start)(FN(lanes) *m)
 {
@@ -398,8 +429,21 @@ static void FN(acc_row)(FN(acc) *c, int64_t blk, int64_t i, const REAL *v, int b
         FN(lanes_fast)(m, v, n, c->counts, c->units.s1 != NULL, c->lo, c->hi);
     if (c->colsum)
         FN(units_sum)(v, n, c->colsum + o);
-    if (c->hist)
+    if (c->hist && !c->hist_later)
         FN(hist_row)(v, n, c->hist + blk * HIST_COPIES * (c->nbins + 3), &c->geom);
+}
+
+/* hist_later: the range from the merged moments m (st->hist_range receives it). */
+static void FN(acc_hist_range)(FN(acc) *c, const ic_moments *m, const ic_stats *st)
+{
+    ic_hist_range(m, st->hist_sigmas, &st->hist_range[0], &st->hist_range[1]);
+    c->geom = hist_geometry(st->hist_range[0], st->hist_range[1], c->nbins);
+}
+
+/* hist_later: the second pass, over the nr rows v of block `blk`. */
+static void FN(acc_hist_rows)(FN(acc) *c, int64_t blk, const REAL *v, int64_t nr)
+{
+    FN(hist_row)(v, nr * c->n, c->hist + blk * HIST_COPIES * (c->nbins + 3), &c->geom);
 }
 
 /* z += b and the moments of z for row `i` of block `blk` (an acc without
@@ -448,10 +492,10 @@ static void FN(acc_units)(FN(acc) *c, int64_t blk, int64_t i0, const REAL *v, in
 }
 
 /* Merges the blocks in order: moments, per-unit [mean, var] (units, may be
- * NULL), unit hashes, the histogram and the column sums. With per-unit sums,
- * the moments' count, mean and m2 merge the units' in order. */
+ * NULL), unit hashes and the column sums. With per-unit sums, the moments'
+ * count, mean and m2 merge the units' in order. */
 static void FN(acc_finish)(const FN(acc) *c, const int64_t *rows_of, ic_moments *m,
-                           double *units, uint64_t *hash, int64_t *hist, REAL *colsum)
+                           double *units, uint64_t *hash, REAL *colsum)
 {
     int64_t n = c->n;
     double lo = INFINITY, hi = -INFINITY;
@@ -508,6 +552,11 @@ static void FN(acc_finish)(const FN(acc) *c, const int64_t *rows_of, ic_moments 
                 sum += c->colsum[b * n + j];
             colsum[j] = (REAL)sum;
         }
+}
+
+/* Adds the blocks' histograms to hist (may be NULL). */
+static void FN(acc_hist_finish)(const FN(acc) *c, int64_t *hist)
+{
     if (hist && c->hist)
         for (int64_t b = 0; b < c->blocks * HIST_COPIES; b++)
             for (int64_t k = 0; k < c->nbins + 2; k++)
@@ -542,7 +591,7 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
 {
     int64_t rows = block_rows(batch, n_out), blocks = (batch + rows - 1) / rows;
     REAL *c = z ? z : a, p = (REAL)act->param;
-    int id = act->id;
+    int id = act->id, later = st && st->hist && st->hist_sigmas > 0;
     FN(acc) zacc, aacc;
     int64_t *rows_of = NULL;
     if (st) {
@@ -560,42 +609,61 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
             return -1;
         }
     }
-    int64_t teams = team_count(nthreads, blocks), t;
-    IC_PARALLEL_FOR(teams > 1)
-    for (t = 0; t < teams; t++) {
-        /* one GEMM over this thread's blocks (BLAS is fastest on big
-         * products), then the statistics block by block */
-        int64_t b0 = t * blocks / teams, b1 = (t + 1) * blocks / teams;
-        int64_t r0 = b0 * rows, r1 = b1 * rows < batch ? b1 * rows : batch;
-        int m = (int)n_out, n = (int)(r1 - r0), k = (int)n_in;
-        REAL one = 1, zero = 0;
-        char no = 'N';
-        gemm(&no, &no, &m, &n, &k, &one, (REAL *)w, &m, (REAL *)x + r0 * n_in, &k, &zero,
-             c + r0 * n_out, &m);
-        for (int64_t bk = b0; bk < b1; bk++) {
-            int64_t first = bk * rows, nr = batch - first < rows ? batch - first : rows;
-            int64_t i0 = 0;
-            int group_bad = 0;
-            for (int64_t i = 0; i < nr; i++) {
-                REAL *zr = c + (first + i) * n_out, *ar = a + (first + i) * n_out;
-                int bad = st ? FN(acc_bias_row)(&zacc, bk, i, zr, b) : FN(add_bias)(zr, b, n_out);
-                FN(phi_row)(id, p, zr, ar, n_out);
-                if (!st)
-                    continue;
-                bad = FN(any_nonfinite)(ar, n_out);
-                FN(acc_row)(&aacc, bk, i, ar, bad);
-                group_bad |= bad;
-                if (i + 1 - i0 == UNIT_ROWS || i + 1 == nr) {
-                    FN(acc_units)(&aacc, bk, i0, a + (first + i0) * n_out, i + 1 - i0, group_bad);
-                    i0 = i + 1;
-                    group_bad = 0;
+    int64_t teams = team_count(nthreads, blocks);
+    IC_PARALLEL(teams > 1)
+    {
+        int64_t t, b0, b1;
+        for (t = IC_THREAD; t < teams; t += IC_THREADS) {
+            /* one GEMM over this thread's blocks (BLAS is fastest on big
+             * products), then the statistics block by block */
+            team_blocks(t, teams, blocks, &b0, &b1);
+            int64_t r0 = b0 * rows, r1 = b1 * rows < batch ? b1 * rows : batch;
+            int m = (int)n_out, n = (int)(r1 - r0), k = (int)n_in;
+            REAL one = 1, zero = 0;
+            char no = 'N';
+            gemm(&no, &no, &m, &n, &k, &one, (REAL *)w, &m, (REAL *)x + r0 * n_in, &k, &zero,
+                 c + r0 * n_out, &m);
+            for (int64_t bk = b0; bk < b1; bk++) {
+                int64_t first = bk * rows, nr = block_len(batch, rows, bk);
+                int64_t i0 = 0;
+                int group_bad = 0;
+                for (int64_t i = 0; i < nr; i++) {
+                    REAL *zr = c + (first + i) * n_out, *ar = a + (first + i) * n_out;
+                    int bad = st ? FN(acc_bias_row)(&zacc, bk, i, zr, b) : FN(add_bias)(zr, b, n_out);
+                    FN(phi_row)(id, p, zr, ar, n_out);
+                    if (!st)
+                        continue;
+                    bad = FN(any_nonfinite)(ar, n_out);
+                    FN(acc_row)(&aacc, bk, i, ar, bad);
+                    group_bad |= bad;
+                    if (i + 1 - i0 == UNIT_ROWS || i + 1 == nr) {
+                        FN(acc_units)(&aacc, bk, i0, a + (first + i0) * n_out, i + 1 - i0, group_bad);
+                        i0 = i + 1;
+                        group_bad = 0;
+                    }
                 }
+            }
+        }
+        if (later) {
+            /* the histogram's range needs every block's moments */
+            IC_BARRIER
+            IC_SINGLE
+            {
+                FN(acc_finish)(&aacc, rows_of, &st->moments[1], st->units, st->unit_hash, NULL);
+                FN(acc_hist_range)(&aacc, &st->moments[1], st);
+            }
+            for (t = IC_THREAD; t < teams; t += IC_THREADS) {
+                team_blocks(t, teams, blocks, &b0, &b1);
+                for (int64_t bk = b0; bk < b1; bk++)
+                    FN(acc_hist_rows)(&aacc, bk, a + bk * rows * n_out, block_len(batch, rows, bk));
             }
         }
     }
     if (st) {
-        FN(acc_finish)(&zacc, rows_of, &st->moments[0], NULL, NULL, NULL, NULL);
-        FN(acc_finish)(&aacc, rows_of, &st->moments[1], st->units, st->unit_hash, st->hist, NULL);
+        FN(acc_finish)(&zacc, rows_of, &st->moments[0], NULL, NULL, NULL);
+        if (!later)
+            FN(acc_finish)(&aacc, rows_of, &st->moments[1], st->units, st->unit_hash, NULL);
+        FN(acc_hist_finish)(&aacc, st->hist);
         FN(acc_free)(&zacc);
         FN(acc_free)(&aacc);
         free(rows_of);
@@ -604,14 +672,17 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
 }
 
 int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                             const REAL *x, const REAL *w, const REAL *z, REAL *grad,
-                             REAL *dx, REAL *dw, REAL *db,
-                             const ic_act *act, const ic_stats *st, int nthreads)
+                             const REAL *x, const REAL *w, const REAL *z, int z_is_dphi, REAL *grad,
+                             REAL *dx, REAL *dw, REAL *db, const ic_act *act,
+                             REAL *z_below, REAL *x_below, const ic_act *act_below,
+                             const ic_stats *st, int nthreads)
 {
     int64_t rows = block_rows(batch, n_out), blocks = (batch + rows - 1) / rows, blk;
     int64_t wrows = block_rows(n_in, n_out), slices = (n_in + wrows - 1) / wrows, s;
-    REAL p = (REAL)act->param;
-    int id = act->id;
+    REAL p = (REAL)act->param, p_below = z_below ? (REAL)act_below->param : 0;
+    int id = act->id, id_below = z_below ? act_below->id : 0;
+    int later = st && st->hist && st->hist_sigmas > 0;
+    const REAL *input = z_below ? x_below : x;
     FN(acc) gacc;
     int64_t *rows_of = FN(rows_of_blocks)(batch, rows, blocks);
     double *dx_sq = calloc((size_t)blocks + 1, sizeof(double));
@@ -625,53 +696,80 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
         free(rows_of); free(dx_sq); free(dw_sq); free(w_sq);
         return -1;
     }
-    int64_t teams = team_count(nthreads, blocks), t;
-    IC_PARALLEL_FOR(teams > 1)
-    for (t = 0; t < teams; t++) {
-        int64_t b0 = t * blocks / teams, b1 = (t + 1) * blocks / teams;
-        int64_t r0 = b0 * rows, r1 = b1 * rows < batch ? b1 * rows : batch;
-        for (int64_t bk = b0; bk < b1; bk++) {
-            int64_t first = bk * rows, nr = batch - first < rows ? batch - first : rows;
-            for (int64_t i = 0; i < nr; i++) {
-                REAL *gr = grad + (first + i) * n_out;
-                FN(dphi_row)(id, p, z + (first + i) * n_out, gr, n_out);
-                if (st)
-                    FN(acc_row)(&gacc, bk, i, gr, FN(any_nonfinite)(gr, n_out));
-                else if (db)
-                    FN(units_sum)(gr, n_out, gacc.colsum + bk * n_out);
+    int64_t teams = team_count(nthreads, blocks), wteams = team_count(nthreads, slices);
+    IC_PARALLEL(teams > 1 || wteams > 1)
+    {
+        int64_t t, b0, b1;
+        for (t = IC_THREAD; t < teams; t += IC_THREADS) {
+            team_blocks(t, teams, blocks, &b0, &b1);
+            for (int64_t bk = b0; bk < b1; bk++) {
+                int64_t first = bk * rows, nr = block_len(batch, rows, bk);
+                for (int64_t i = 0; i < nr; i++) {
+                    REAL *gr = grad + (first + i) * n_out;
+                    const REAL *zr = z + (first + i) * n_out;
+                    if (z_is_dphi)
+                        FN(mul_row)(gr, zr, n_out);
+                    else
+                        FN(dphi_row)(id, p, zr, gr, n_out);
+                    if (st)
+                        FN(acc_row)(&gacc, bk, i, gr, FN(any_nonfinite)(gr, n_out));
+                    else if (db)
+                        FN(units_sum)(gr, n_out, gacc.colsum + bk * n_out);
+                }
             }
         }
-        if (dx) {
-            int m = (int)n_in, n = (int)(r1 - r0), k = (int)n_out;
+        if (later) {
+            IC_BARRIER
+            IC_SINGLE
+            {
+                FN(acc_finish)(&gacc, rows_of, &st->moments[0], NULL, NULL, db);
+                FN(acc_hist_range)(&gacc, &st->moments[0], st);
+            }
+            for (t = IC_THREAD; t < teams; t += IC_THREADS) {
+                team_blocks(t, teams, blocks, &b0, &b1);
+                for (int64_t bk = b0; bk < b1; bk++)
+                    FN(acc_hist_rows)(&gacc, bk, grad + bk * rows * n_out, block_len(batch, rows, bk));
+            }
+        }
+        for (t = IC_THREAD; t < teams; t += IC_THREADS) {
+            team_blocks(t, teams, blocks, &b0, &b1);
+            int64_t r0 = b0 * rows, r1 = b1 * rows < batch ? b1 * rows : batch;
+            if (z_below)
+                FN(phi_dphi_row)(id_below, p_below, z_below + r0 * n_in, x_below + r0 * n_in,
+                                 (r1 - r0) * n_in);
+            if (dx) {
+                int m = (int)n_in, n = (int)(r1 - r0), k = (int)n_out;
+                REAL one = 1, zero = 0;
+                char no = 'N', tr = 'T';
+                gemm(&tr, &no, &m, &n, &k, &one, (REAL *)w, &k, grad + r0 * n_out, &k, &zero,
+                     dx + r0 * n_in, &m);
+                if (st)
+                    for (int64_t bk = b0; bk < b1; bk++)
+                        dx_sq[bk] = FN(sum_squares)(dx + bk * rows * n_in, block_len(batch, rows, bk) * n_in);
+            }
+        }
+        /* dW needs every row of dZ (and of the input) */
+        IC_BARRIER
+        for (t = IC_THREAD; t < wteams; t += IC_THREADS) {
+            int64_t s0, s1;
+            team_blocks(t, wteams, slices, &s0, &s1);
+            int64_t i0 = s0 * wrows, i1 = s1 * wrows < n_in ? s1 * wrows : n_in;
+            int m = (int)n_out, n = (int)(i1 - i0), k = (int)batch, ldb = (int)n_in;
             REAL one = 1, zero = 0;
             char no = 'N', tr = 'T';
-            gemm(&tr, &no, &m, &n, &k, &one, (REAL *)w, &k, grad + r0 * n_out, &k, &zero,
-                 dx + r0 * n_in, &m);
+            gemm(&no, &tr, &m, &n, &k, &one, grad, &m, (REAL *)input + i0, &ldb, &zero, dw + i0 * n_out, &m);
             if (st)
-                for (int64_t bk = b0; bk < b1; bk++) {
-                    int64_t first = bk * rows, nr = batch - first < rows ? batch - first : rows;
-                    dx_sq[bk] = FN(sum_squares)(dx + first * n_in, nr * n_in);
+                for (int64_t sl = s0; sl < s1; sl++) {
+                    int64_t len = block_len(n_in, wrows, sl) * n_out;
+                    dw_sq[sl] = FN(sum_squares)(dw + sl * wrows * n_out, len);
+                    w_sq[sl] = FN(sum_squares)(w + sl * wrows * n_out, len);
                 }
         }
     }
-    int64_t wteams = team_count(nthreads, slices);
-    IC_PARALLEL_FOR(wteams > 1)
-    for (t = 0; t < wteams; t++) {
-        int64_t s0 = t * slices / wteams, s1 = (t + 1) * slices / wteams;
-        int64_t i0 = s0 * wrows, i1 = s1 * wrows < n_in ? s1 * wrows : n_in;
-        int m = (int)n_out, n = (int)(i1 - i0), k = (int)batch, ldb = (int)n_in;
-        REAL one = 1, zero = 0;
-        char no = 'N', tr = 'T';
-        gemm(&no, &tr, &m, &n, &k, &one, grad, &m, (REAL *)x + i0, &ldb, &zero, dw + i0 * n_out, &m);
-        if (st)
-            for (int64_t sl = s0; sl < s1; sl++) {
-                int64_t first = sl * wrows, ni = n_in - first < wrows ? n_in - first : wrows;
-                dw_sq[sl] = FN(sum_squares)(dw + first * n_out, ni * n_out);
-                w_sq[sl] = FN(sum_squares)(w + first * n_out, ni * n_out);
-            }
-    }
     ic_moments unused;
-    FN(acc_finish)(&gacc, rows_of, st ? &st->moments[0] : &unused, NULL, NULL, st ? st->hist : NULL, db);
+    if (!later)
+        FN(acc_finish)(&gacc, rows_of, st ? &st->moments[0] : &unused, NULL, NULL, db);
+    FN(acc_hist_finish)(&gacc, st ? st->hist : NULL);
     if (st && st->sums) {
         double sums[4] = {0, 0, 0, 0};
         for (blk = 0; blk < blocks; blk++)

@@ -236,6 +236,15 @@ def same_bits(first, second):
         np.array_equal(bits(first), bits(second))
 
 
+def same_values(first, second):
+    """same_bits, except that any NaN equals any NaN: which NaN a product of
+    two NaNs gives depends on the order the compiler put its operands in."""
+    if first is None or second is None or first.dtype.kind != "f":
+        return same_bits(first, second)
+    nan = np.isnan(first)
+    return np.array_equal(nan, np.isnan(second)) and same_bits(first[~nan], second[~nan])
+
+
 def run_forward(x, w, b, act, param, *, z_given=True, sat=(-math.inf, math.inf), hist=HIST, per_unit=True):
     """One kernel call with every statistic (without the per-unit ones
     unless `per_unit`); returns a dict of its outputs."""
@@ -521,7 +530,10 @@ def test_all_values_nonfinite_gives_nan_moments():
 BACK_SHAPES = [(1, 1, 1), (7, 3, 5), (1000, 300, 17), (1025, 1, 67), (33, 513, 300)]
 
 
-def run_backward(x, w, z, dA, act, param, *, with_dx=True, with_db=True, stats=True, hist=(-1.0, 1.0, 21)):
+def run_backward(x, w, z, dA, act, param, *, with_dx=True, with_db=True, stats=True, hist=(-1.0, 1.0, 21),
+                 sigmas=0.0, below=None):
+    """One backward call; `sigmas` > 0 bins over the range found from the
+    moments (out["range"]); `below`: the keywords of the fused input."""
     batch, n_in, n_out = x.shape[0], w.shape[0], w.shape[1]
     out = {
         "grad": dA.copy(),
@@ -530,11 +542,13 @@ def run_backward(x, w, z, dA, act, param, *, with_dx=True, with_db=True, stats=T
         "db": np.full(n_out, np.nan, x.dtype) if with_db else None,
         "moments": np.zeros(NF) if stats else None,
         "hist": np.zeros(hist[2] + 2, np.int64) if stats else None,
+        "range": np.zeros(2) if stats and sigmas else None,
         "sums": np.full(4, np.nan) if stats else None,
     }
     with single_threaded_blas():
         _layers.backward(x, w, z, out["grad"], out["dx"], out["dw"], out["db"], ACTIVATIONS[act].id, param,
-                         out["moments"], out["hist"], hist[0], hist[1], out["sums"])
+                         out["moments"], out["hist"], hist[0], hist[1], out["sums"],
+                         hist_sigmas=sigmas, hist_range=out["range"], **(below or {}))
     return out
 
 
@@ -696,6 +710,146 @@ def test_moments_exact_for_any_block_split(batch, n_out, offset):
 
 
 # --------------------------------------------------------------------------
+# 5b. the layer below's input made in the backward call; histogram ranges
+#     found from the moments
+# --------------------------------------------------------------------------
+
+def ref_range(v, sigmas=4.0):
+    """simulate's range for an unbounded quantity, from float64 moments made
+    by NumPy: mean +- sigmas std within [min, max], never empty."""
+    v = np.asarray(v, np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return -1.0, 1.0
+    mean, std = v.mean(), v.std()
+    lo, hi = max(mean - sigmas * std, v.min()), min(mean + sigmas * std, v.max())
+    if not hi > lo:
+        half = max(abs(mean) * 1e-6, 1e-30)
+        lo, hi = mean - half, mean + half
+    return lo, hi
+
+
+def assert_auto_hist(hist, hist_range, v, nbins, what):
+    """The range is the one from NumPy's moments (to rounding: the kernel's
+    are merged blocks), and the counts are numpy.histogram's over the range
+    the kernel reports, exactly."""
+    lo, hi = ref_range(v)
+    width = hi - lo
+    np.testing.assert_allclose(hist_range, [lo, hi], rtol=0, atol=1e-12 * max(width, abs(lo), abs(hi)),
+                               err_msg=f"{what}: histogram range")
+    np.testing.assert_array_equal(hist, ref_hist(v, *hist_range, nbins), err_msg=f"{what}: histogram")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("act", NAMES)
+def test_backward_makes_the_input_of_the_layer_below(act, dtype):
+    """With z_below, the kernel writes x = phi(z_below), bit for bit as the
+    element-wise kernel makes it, turns z_below into phi'(z_below), bit for
+    bit too; the layer's outputs are those of a call given x; and the layer
+    below's call on the phi' it left (z_is_dphi) gives the bits of a call
+    on z (bit for bit up to which NaN a NaN is: see same_values). tanh and
+    sigmoid take phi and phi' from one exponential here, so this checks that
+    shared path against the separate ones."""
+    rng = np.random.default_rng([7, NAMES.index(act), dtype == np.float32])
+    batch, n0, n1, n2 = 300, 40, 70, 50  # two layers, the lower one n0 -> n1
+    param = ACTIVATIONS[act].default
+    x0, w1, b1 = layer_data(rng, batch, n0, n1, dtype, duplicates=False)
+    z1 = forward_z(x0, w1, b1, act, param)
+    z1[0, :3] = [np.nan, np.inf, -np.inf]  # non-finite values take the same path
+    _, w2, b2 = layer_data(rng, batch, n1, n2, dtype, duplicates=False)
+    a1 = np.empty_like(z1)
+    _layers.activation(ACTIVATIONS[act].id, param, z1.reshape(-1), a1.reshape(-1), False)
+    z2 = forward_z(a1, w2, b2, "tanh", 0.0)
+    dA2 = rng.normal(size=(batch, n2)).astype(dtype)
+    given = run_backward(a1, w2, z2, dA2, "tanh", 0.0)
+
+    x_made, z1_left = np.full_like(z1, np.nan), z1.copy()
+    fused = run_backward(x_made, w2, z2, dA2, "tanh", 0.0,
+                         below={"z_below": z1_left, "act_below": ACTIVATIONS[act].id, "param_below": param})
+    assert same_values(x_made, a1), "x = phi(z_below)"
+    dphi1 = np.empty_like(z1)
+    _layers.activation(ACTIVATIONS[act].id, param, z1.reshape(-1), dphi1.reshape(-1), True)
+    assert same_values(z1_left, dphi1), "z_below = phi'(z_below)"
+    for key in ("grad", "dx", "dw", "db", "moments", "hist", "sums"):
+        assert same_values(fused[key], given[key]), f"{key} differs from the call given x"
+
+    on_z = run_backward(x0, w1, z1, given["dx"], act, param)
+    on_dphi = run_backward(x0, w1, z1_left, given["dx"], act, param, below={"z_is_dphi": True})
+    for key in ("grad", "dx", "dw", "db", "moments", "hist", "sums"):
+        assert same_values(on_dphi[key], on_z[key]), f"{key}: phi' handed down differs from phi'(z)"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("act", ["relu", "linear", "gelu", "tanh"])
+def test_histogram_range_from_the_moments(act, dtype):
+    """hist_sigmas: forward bins a, backward bins dZ, over mean +- 4 std
+    within [min, max] of the values, found from the kernel's own moments."""
+    rng = np.random.default_rng([11, NAMES.index(act), dtype == np.float32])
+    batch, n_in, n_out, nbins = 517, 60, 90, 23
+    x, w, b = layer_data(rng, batch, n_in, n_out, dtype)
+    x[3, 5] = np.nan  # NaN values are left out of the moments and the histogram
+    param = ACTIVATIONS[act].default
+    out = {"z": np.empty((batch, n_out), dtype), "a": np.empty((batch, n_out), dtype),
+           "moments": np.zeros(2 * NF), "hist": np.zeros(nbins + 2, np.int64), "range": np.zeros(2)}
+    with single_threaded_blas():
+        _layers.forward(x, w, b, out["z"], out["a"], ACTIVATIONS[act].id, param, out["moments"], None, None,
+                        out["hist"], hist_sigmas=4.0, hist_range=out["range"])
+    assert_auto_hist(out["hist"], out["range"], out["a"], nbins, f"forward {act}")
+    assert_moments(out["moments"][NF:], ref_moments(out["a"]), "a", float(np.nanmax(np.abs(out["a"]))))
+
+    dA = (rng.normal(size=(batch, n_out)) * 1e-3).astype(dtype)
+    back = run_backward(x, w, out["z"], dA, act, param, hist=(0.0, 0.0, nbins), sigmas=4.0)
+    assert_auto_hist(back["hist"], back["range"], back["grad"], nbins, f"backward {act}")
+    assert_moments(back["moments"], ref_moments(back["grad"]), "dZ", float(np.nanmax(np.abs(back["grad"]))))
+
+
+@pytest.mark.parametrize("values, expected", [
+    (np.full((40, 3), np.nan), (-1.0, 1.0)),                 # no finite value
+    (np.full((40, 3), 2.5), (2.5 - 2.5e-6, 2.5 + 2.5e-6)),  # one value: a range around it
+    (np.zeros((40, 3)), (-1e-30, 1e-30)),
+], ids=["all NaN", "constant", "zeros"])
+def test_histogram_range_from_the_moments_is_never_empty(values, expected):
+    """The backward kernel with linear phi: dZ = dA, binned over the range
+    found from its moments."""
+    batch, n_out = values.shape
+    x, w = np.ones((batch, 2)), np.ones((2, n_out))
+    got = run_backward(x, w, np.zeros((batch, n_out)), values, "linear", 0.0, hist=(0.0, 0.0, 8), sigmas=4.0)
+    np.testing.assert_allclose(got["range"], expected, rtol=1e-15, atol=0)
+    np.testing.assert_array_equal(got["hist"], ref_hist(values, *got["range"], 8))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_fused_paths_give_the_same_bits_on_one_and_two_threads(dtype, threads):
+    """The second histogram pass and the layer below's input run on the
+    kernel's threads: bit-identical for 1 and 2."""
+    if not initcore.openmp_enabled():
+        pytest.skip("built without OpenMP: one thread only")
+    rng = np.random.default_rng(23)
+    batch, n_in, n_out = THREAD_SHAPE
+    x, w, b = layer_data(rng, batch, n_in, n_out, dtype)
+    z_below = rng.normal(size=(batch, n_in)).astype(dtype)
+    dA = rng.normal(size=(batch, n_out)).astype(dtype)
+    results = []
+    for n in (1, 2):
+        threads(n)
+        fwd = {"a": np.empty((batch, n_out), dtype), "moments": np.zeros(2 * NF),
+               "hist": np.zeros(33, np.int64), "range": np.zeros(2)}
+        with single_threaded_blas():
+            _layers.forward(x, w, b, None, fwd["a"], ACTIVATIONS["relu"].id, 0.0, fwd["moments"], None, None,
+                            fwd["hist"], hist_sigmas=4.0, hist_range=fwd["range"])
+        made, left = np.empty((batch, n_in), dtype), z_below.copy()
+        back = run_backward(made, w, fwd["a"], dA, "tanh", 0.0, hist=(0.0, 0.0, 31), sigmas=4.0,
+                            below={"z_below": left, "act_below": ACTIVATIONS["sigmoid"].id})
+        results.append((fwd, back, made, left))
+    (f1, b1, m1, l1), (f2, b2, m2, l2) = results
+    for key in f1:
+        assert same_bits(f1[key], f2[key]), f"forward {key} differs between 1 and 2 threads"
+    for key in ("grad", "dx", "dw", "db", "moments", "hist", "range", "sums"):
+        assert same_bits(b1[key], b2[key]), f"backward {key} differs between 1 and 2 threads"
+    assert same_bits(m1, m2) and same_bits(l1, l2), "the layer below's x and phi' differ between 1 and 2 threads"
+
+
+# --------------------------------------------------------------------------
 # 6. errors
 # --------------------------------------------------------------------------
 
@@ -755,10 +909,26 @@ def _back_args(**change):
     ({"moments": np.zeros(9), "sums": np.zeros(3)}, "sums must hold 4 values"),
     ({"moments": np.zeros(18)}, "moments has the wrong length"),
     ({"act_id": 99}, "unknown activation id 99"),
+    ({"moments": np.zeros(9), "hist": np.zeros(5, np.int64), "hist_sigmas": 4.0}, "needs hist_range"),
+    ({"moments": np.zeros(9), "hist": np.zeros(5, np.int64), "hist_sigmas": -1.0, "hist_range": np.zeros(2)},
+     "hist_sigmas must be finite and > 0, got -1.0"),
+    ({"moments": np.zeros(9), "hist": np.zeros(5, np.int64), "hist_sigmas": np.inf, "hist_range": np.zeros(2)},
+     "hist_sigmas must be finite and > 0, got inf"),
+    ({"moments": np.zeros(9), "hist": np.zeros(5, np.int64), "hist_sigmas": 4.0, "hist_range": np.zeros(3)},
+     "needs hist_range: 2 values"),
+    ({"z_below": np.ones((3, 5)), "act_below": 0}, "z_below must be (batch, n_in)"),
+    ({"z_below": np.ones((3, 4)), "act_below": 14}, "unknown activation id 14"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_backward_shape_errors(change, needle, assert_raises):
     args = _back_args(**change)
     assert_raises(ValueError, lambda: _layers.backward(**args), "layer kernel", needle)
+
+
+def test_backward_input_of_the_layer_below_must_be_writable(assert_raises):
+    x = np.ones((3, 4))
+    x.flags.writeable = False
+    assert_raises(ValueError, lambda: _layers.backward(**_back_args(x=x, z_below=np.ones((3, 4)), act_below=0)),
+                  "read-only")
 
 
 def _exit_status_of(call):
