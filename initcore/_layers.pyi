@@ -29,6 +29,7 @@ def forward(
     *,
     hist_sigmas: float = 0.0,
     hist_range: npt.NDArray[np.float64] | None = None,
+    unit_summary: npt.NDArray[np.float64] | None = None,
 ) -> None: ...
 def backward(
     x: npt.NDArray[_F],

@@ -57,19 +57,6 @@ def _moments(raw):
     }
 
 
-def _spread(values):
-    """Standard deviation of `values`, exactly 0 when they are all equal."""
-    shifted = values - values[0]
-    mean = shifted.sum() / shifted.size
-    return math.sqrt(max(float(np.dot(shifted, shifted)) / shifted.size - mean * mean, 0.0))
-
-
-def _distinct(hashes):
-    """How many different values `hashes` holds."""
-    ordered = np.sort(hashes)
-    return 1 + int(np.count_nonzero(ordered[1:] != ordered[:-1])) if ordered.size else 0
-
-
 def _edges(lo, hi, bins):
     """numpy.linspace(lo, hi, bins + 1), the edges the kernels bin by, made
     the way linspace makes them, in half its time."""
@@ -404,9 +391,10 @@ class _Run:
         bounds = self.entries[index].bounds
         # a bounded activation is binned over its whole range; any other over
         # mean +- _HIST_SIGMAS std, which the kernel finds first
-        _layers.forward(a_in, w, b, z, a, act_id, param, stats["moments"], stats["units"],
-                        stats["hash"], stats["hist"], *(bounds or (0.0, 0.0)), *self.bands[index],
-                        hist_sigmas=0.0 if bounds else _HIST_SIGMAS, hist_range=stats["range"])
+        _layers.forward(a_in, w, b, z, a, act_id, param, stats["moments"], stats["units"], None,
+                        stats["hist"], *(bounds or (0.0, 0.0)), *self.bands[index],
+                        hist_sigmas=0.0 if bounds else _HIST_SIGMAS, hist_range=stats["range"],
+                        unit_summary=stats["summary"])
 
     def forward(self, x, records, histograms, units, theory, bar, keep):
         """All layers with statistics. Returns what the backward pass needs:
@@ -420,8 +408,9 @@ class _Run:
         a_in = x
         for index in range(depth):
             n_out = net.widths[index + 1]
-            stats = {"moments": np.zeros(2 * len(FIELDS)), "units": np.zeros(2 * n_out),
-                     "hash": np.zeros(n_out, np.uint64), "hist": np.zeros(self.bins + 2, np.int64),
+            stats = {"moments": np.zeros(2 * len(FIELDS)), "summary": np.zeros(3),
+                     "units": np.zeros(2 * n_out) if units is not None else None,
+                     "hist": np.zeros(self.bins + 2, np.int64),
                      "range": np.array(self.entries[index].bounds or (0.0, 0.0))}
             z = self._buffer(n_out) if every else None
             a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
@@ -453,7 +442,7 @@ class _Run:
         zm = _moments(stats["moments"][: len(FIELDS)])
         am = _moments(stats["moments"][len(FIELDS):])
         total = self.batch * n_out
-        unit_mean, unit_var = stats["units"][:n_out], stats["units"][n_out:]
+        dead, distinct, spread = stats["summary"].tolist()
         hist = stats["hist"]
         lo, hi = stats["range"].tolist()
         record = {
@@ -464,9 +453,7 @@ class _Run:
             "a_mean": am["mean"], "a_std": am["std"], "a_min": am["min"], "a_max": am["max"],
             "a2": am["second_moment"], "a2_theory": float(theory["phi2"][index]),
             "saturated": am["saturated"] / total, "zero": am["zero"] / total,
-            "dead_units": np.count_nonzero((unit_mean == 0) & (unit_var == 0)) / n_out,
-            "distinct_units": _distinct(stats["hash"]),
-            "unit_spread": _spread(unit_mean),
+            "dead_units": dead / n_out, "distinct_units": int(distinct), "unit_spread": spread,
         }
         return record, {"edges": _edges(lo, hi, self.bins), "counts": hist[1:-1].copy(),
                         "below": int(hist[0]), "above": int(hist[-1])}

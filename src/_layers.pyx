@@ -33,6 +33,7 @@ cdef extern from "layers.h" nogil:
         ic_moments *moments
         double *units
         uint64_t *unit_hash
+        double *unit_summary
         double *sums
     int IC_MOMENT_FIELDS
     int ic_histogram_f32(const float *v, int64_t n, double lo, double hi, int64_t nbins,
@@ -93,7 +94,7 @@ cdef void _check_bins(int64_t slots, double lo, double hi) except *:
 
 
 cdef ic_stats _stats(double[::1] moments, int expected_moments, int64_t n_out,
-                     double[::1] units, uint64_t[::1] unit_hash, int64_t[::1] hist,
+                     double[::1] units, uint64_t[::1] unit_hash, double[::1] unit_summary, int64_t[::1] hist,
                      double hist_lo, double hist_hi, double hist_sigmas, double[::1] hist_range,
                      double sat_lo, double sat_hi, double[::1] sums) except *:
     cdef ic_stats st
@@ -119,6 +120,10 @@ cdef ic_stats _stats(double[::1] moments, int expected_moments, int64_t n_out,
     if unit_hash is not None:
         _check(unit_hash.shape[0] == n_out, "unit_hash must hold n_out values")
         st.unit_hash = &unit_hash[0]
+    st.unit_summary = NULL
+    if unit_summary is not None:
+        _check(unit_summary.shape[0] == 3, "unit_summary must hold 3 values")
+        st.unit_summary = &unit_summary[0]
     st.sums = NULL
     if sums is not None:
         _check(sums.shape[0] == 4, "sums must hold 4 values")
@@ -131,7 +136,7 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
             double[::1] moments=None, double[::1] units=None, uint64_t[::1] unit_hash=None,
             int64_t[::1] hist=None, double hist_lo=0.0, double hist_hi=1.0,
             double sat_lo=-INFINITY, double sat_hi=INFINITY, *,
-            double hist_sigmas=0.0, double[::1] hist_range=None):
+            double hist_sigmas=0.0, double[::1] hist_range=None, double[::1] unit_summary=None):
     """z = x @ w + b, a = phi(z), with statistics when `moments` is given.
 
     z may be None (a then holds the product until phi replaces it). moments:
@@ -140,7 +145,9 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
     of each unit's values of a; hist: int64[nbins + 2] of a, over
     [hist_lo, hist_hi], or with hist_sigmas > 0 over mean +- hist_sigmas std
     of a within its [min, max], binned in a second pass and written to
-    hist_range (float64[2]).
+    hist_range (float64[2]). unit_summary: float64[3], the units of a that are
+    dead (0 on the whole batch), the distinct units (by hash), and the
+    standard deviation across units of their means.
     BLAS must be limited to one thread by the caller for the threads to share
     the work.
     """
@@ -166,8 +173,8 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
         zp = &z[0, 0]
     act.id, act.param = act_id, param
     if moments is not None:
-        st = _stats(moments, 2, n_out, units, unit_hash, hist, hist_lo, hist_hi, hist_sigmas, hist_range,
-                    sat_lo, sat_hi, None)
+        st = _stats(moments, 2, n_out, units, unit_hash, unit_summary, hist, hist_lo, hist_hi, hist_sigmas,
+                    hist_range, sat_lo, sat_hi, None)
         stp = &st
     with nogil:
         if floating is float:
@@ -226,7 +233,7 @@ def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[
     act.id, act.param = act_id, param
     below.id, below.param = act_below, param_below
     if moments is not None:
-        st = _stats(moments, 1, n_out, None, None, hist, hist_lo, hist_hi, hist_sigmas, hist_range,
+        st = _stats(moments, 1, n_out, None, None, None, hist, hist_lo, hist_hi, hist_sigmas, hist_range,
                     -INFINITY, INFINITY, sums)
         stp = &st
     with nogil:

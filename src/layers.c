@@ -180,6 +180,39 @@ static int64_t block_len(int64_t total, int64_t rows, int64_t b)
     return total - b * rows < rows ? total - b * rows : rows;
 }
 
+/* A set of 64-bit unit hashes (open addressing), to count distinct units. */
+typedef struct {
+    uint64_t *keys;
+    unsigned char *used;
+    int64_t mask, count;
+} distinct_set;
+
+/* Room for n keys; 0, or -1 when out of memory. */
+static int distinct_set_init(distinct_set *set, int64_t n)
+{
+    int64_t size = 16;
+    while (size < 2 * n)
+        size *= 2;
+    set->mask = size - 1;
+    set->count = 0;
+    set->keys = malloc((size_t)size * sizeof(uint64_t));
+    set->used = calloc((size_t)size, 1);
+    return set->keys && set->used ? 0 : -1;
+}
+
+static void distinct_set_add(distinct_set *set, uint64_t key)
+{
+    int64_t i = (int64_t)((key ^ (key >> 31)) * 0x9e3779b97f4a7c15ull >> 20) & set->mask;
+    while (set->used[i]) {
+        if (set->keys[i] == key)
+            return;
+        i = (i + 1) & set->mask;
+    }
+    set->used[i] = 1;
+    set->keys[i] = key;
+    set->count++;
+}
+
 static void moments_empty(ic_moments *m)
 {
     memset(m, 0, sizeof *m);

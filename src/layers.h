@@ -45,6 +45,7 @@ typedef struct {
     ic_moments *moments;       /* forward: [z, a]; backward: [dz] */
     double *units;             /* forward: [mean, var] x n_out of a */
     uint64_t *unit_hash;       /* forward: a hash of each unit's activations */
+    double *unit_summary;      /* forward: [dead units, distinct units, std of the unit means] */
     double *sums;              /* backward: [|dx|^2, |dw|^2, |db|^2, |w|^2] */
 } ic_stats;
 

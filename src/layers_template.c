@@ -32,6 +32,7 @@ typedef struct {
     FN(lanes) *lanes;            /* [block] */
     FN(units) units;             /* [block][unit], or NULL pointers */
     double *colsum;              /* [block][unit], or NULL */
+    distinct_set seen;           /* the units' hashes, for unit_summary */
     int64_t *hist;               /* [block][HIST_COPIES][nbins + 3], or NULL */
 } FN(acc);
 
@@ -41,6 +42,7 @@ static void FN(acc_free)(FN(acc) *c)
     free(c->units.s1); free(c->units.s2); free(c->units.shift); free(c->units.nonfinite);
     free(c->units.hash);
     free(c->colsum); free(c->hist);
+    free(c->seen.keys); free(c->seen.used);
     memset(c, 0, sizeof *c);
 }
 
@@ -66,6 +68,8 @@ static int FN(acc_init)(FN(acc) *c, int64_t blocks, int64_t n, int counts, doubl
              && (u->shift = calloc(cells, sizeof(double)))
              && (u->nonfinite = calloc(cells, sizeof(int32_t)))
              && (u->hash = calloc(cells, sizeof(uint64_t)));
+        if (st && st->unit_summary)
+            ok = ok && distinct_set_init(&c->seen, n) == 0;
     }
     if (with_colsum)
         ok = ok && (c->colsum = calloc(cells, sizeof(double)));
@@ -492,10 +496,11 @@ static void FN(acc_units)(FN(acc) *c, int64_t blk, int64_t i0, const REAL *v, in
 }
 
 /* Merges the blocks in order: moments, per-unit [mean, var] (units, may be
- * NULL), unit hashes and the column sums. With per-unit sums, the moments'
- * count, mean and m2 merge the units' in order. */
-static void FN(acc_finish)(const FN(acc) *c, const int64_t *rows_of, ic_moments *m,
-                           double *units, uint64_t *hash, REAL *colsum)
+ * NULL), unit hashes, their summary (may be NULL: dead units, distinct
+ * units, the std of the unit means) and the column sums. With per-unit
+ * sums, the moments' count, mean and m2 merge the units' in order. */
+static void FN(acc_finish)(FN(acc) *c, const int64_t *rows_of, ic_moments *m,
+                           double *units, uint64_t *hash, double *summary, REAL *colsum)
 {
     int64_t n = c->n;
     double lo = INFINITY, hi = -INFINITY;
@@ -519,6 +524,7 @@ static void FN(acc_finish)(const FN(acc) *c, const int64_t *rows_of, ic_moments 
                        m2 > 0 ? m2 : 0.0);
         }
     }
+    double dead = 0, first = 0, s1 = 0, s2 = 0;   /* the summary's sums, of unit means - the first */
     if (c->units.s1)
         for (int64_t j = 0; j < n; j++) {
             const FN(units) *u = &c->units;
@@ -539,8 +545,22 @@ static void FN(acc_finish)(const FN(acc) *c, const int64_t *rows_of, ic_moments 
             }
             if (hash)
                 hash[j] = h;
+            if (summary) {
+                double um = count > 0 ? mean : NAN;
+                first = j == 0 ? um : first;
+                s1 += um - first;
+                s2 += (um - first) * (um - first);
+                dead += um == 0 && m2 == 0;
+                distinct_set_add(&c->seen, h);
+            }
             chan_merge(&m->count, &m->mean, &m->m2, count, mean, m2);
         }
+    if (summary) {
+        double mu = s1 / (double)n, var = s2 / (double)n - mu * mu;
+        summary[0] = dead;
+        summary[1] = (double)c->seen.count;
+        summary[2] = var != var ? NAN : sqrt(var > 0 ? var : 0.0);
+    }
     if (m->count > 0) {
         m->min = lo;
         m->max = hi;
@@ -603,7 +623,7 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
             return -1;
         }
         if (FN(acc_init)(&aacc, blocks, n_out, 1, st->sat_lo, st->sat_hi,
-                         st->units != NULL || st->unit_hash != NULL, 0, st, 1) < 0) {
+                         st->units || st->unit_hash || st->unit_summary, 0, st, 1) < 0) {
             FN(acc_free)(&zacc);
             free(rows_of);
             return -1;
@@ -649,7 +669,8 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
             IC_BARRIER
             IC_SINGLE
             {
-                FN(acc_finish)(&aacc, rows_of, &st->moments[1], st->units, st->unit_hash, NULL);
+                FN(acc_finish)(&aacc, rows_of, &st->moments[1], st->units, st->unit_hash, st->unit_summary,
+                               NULL);
                 FN(acc_hist_range)(&aacc, &st->moments[1], st);
             }
             for (t = IC_THREAD; t < teams; t += IC_THREADS) {
@@ -660,9 +681,9 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
         }
     }
     if (st) {
-        FN(acc_finish)(&zacc, rows_of, &st->moments[0], NULL, NULL, NULL);
+        FN(acc_finish)(&zacc, rows_of, &st->moments[0], NULL, NULL, NULL, NULL);
         if (!later)
-            FN(acc_finish)(&aacc, rows_of, &st->moments[1], st->units, st->unit_hash, NULL);
+            FN(acc_finish)(&aacc, rows_of, &st->moments[1], st->units, st->unit_hash, st->unit_summary, NULL);
         FN(acc_hist_finish)(&aacc, st->hist);
         FN(acc_free)(&zacc);
         FN(acc_free)(&aacc);
@@ -722,7 +743,7 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
             IC_BARRIER
             IC_SINGLE
             {
-                FN(acc_finish)(&gacc, rows_of, &st->moments[0], NULL, NULL, db);
+                FN(acc_finish)(&gacc, rows_of, &st->moments[0], NULL, NULL, NULL, db);
                 FN(acc_hist_range)(&gacc, &st->moments[0], st);
             }
             for (t = IC_THREAD; t < teams; t += IC_THREADS) {
@@ -768,7 +789,7 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
     }
     ic_moments unused;
     if (!later)
-        FN(acc_finish)(&gacc, rows_of, st ? &st->moments[0] : &unused, NULL, NULL, db);
+        FN(acc_finish)(&gacc, rows_of, st ? &st->moments[0] : &unused, NULL, NULL, NULL, db);
     FN(acc_hist_finish)(&gacc, st ? st->hist : NULL);
     if (st && st->sums) {
         double sums[4] = {0, 0, 0, 0};

@@ -451,6 +451,46 @@ def test_unit_hash_tells_equal_units_from_different_ones(dtype):
             assert got["units"][n_out + j] == got["units"][n_out + first]
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("act", ["relu", "tanh", "linear"])
+def test_unit_summary_against_the_activations(act, dtype):
+    """unit_summary = [dead units, distinct units, std of the unit means]
+    against NumPy on the kernel's own a: columns exactly 0, columns distinct
+    bit for bit, and the float64 std of the column means. Duplicated units
+    (layer_data) and, for relu, units dead on the whole batch (a negative
+    bias no input overcomes)."""
+    rng = np.random.default_rng([31, dtype == np.float32])
+    batch, n_in, n_out = 211, 17, 300
+    x, w, b = layer_data(rng, batch, n_in, n_out, dtype)
+    b[::7] = -1e3
+    a = np.empty((batch, n_out), dtype)
+    summary = np.zeros(3)
+    _layers.forward(x, w, b, None, a, ACTIVATIONS[act].id, 0.0, np.zeros(2 * NF), unit_summary=summary)
+    a64 = a.astype(np.float64)
+    dead = np.count_nonzero(np.all(a == 0, axis=0))
+    assert summary[0] == dead and (act != "relu" or dead >= n_out // 7), summary
+    assert summary[1] == np.unique(column_partition(a)).size
+    means = a64.mean(axis=0)
+    np.testing.assert_allclose(summary[2], np.std(means), rtol=1e-9, atol=1e-12 * np.max(np.abs(means)))
+
+    # one unit without a finite value: no mean, so no spread either
+    b[3] = np.nan
+    _layers.forward(x, w, b, None, a, ACTIVATIONS[act].id, 0.0, np.zeros(2 * NF), unit_summary=summary)
+    assert np.isnan(summary[2]) and summary[1] == np.unique(column_partition(a)).size
+
+
+def test_unit_summary_of_identical_units_is_exact():
+    """Equal units: one distinct unit and a spread of exactly 0. Dyadic x
+    and w keep every product and sum exact, so the units are equal whatever
+    order BLAS sums in."""
+    rng = np.random.default_rng(2)
+    x = (rng.integers(-4, 5, size=(100, 5)) / 4).astype(np.float32)
+    w = np.repeat((rng.integers(-3, 4, size=(5, 1)) / 8).astype(np.float32), 40, axis=1)
+    a, summary = np.empty((100, 40), np.float32), np.zeros(3)
+    _layers.forward(x, w, None, None, a, ACTIVATIONS["tanh"].id, 0.0, np.zeros(2 * NF), unit_summary=summary)
+    assert summary.tolist() == [0.0, 1.0, 0.0]
+
+
 def test_unit_hash_sees_a_single_changed_value():
     x = np.linspace(-1, 1, 50)[:, None] * np.ones((1, 3))
     w = np.ones((3, 4))
@@ -872,6 +912,7 @@ def _fwd_args(**change):
     ({"moments": np.zeros(9)}, "moments has the wrong length"),
     ({"moments": np.zeros(18), "units": np.zeros(5)}, "units must hold 2 * n_out"),
     ({"moments": np.zeros(18), "unit_hash": np.zeros(4, np.uint64)}, "unit_hash must hold n_out"),
+    ({"moments": np.zeros(18), "unit_summary": np.zeros(2)}, "unit_summary must hold 3 values"),
     ({"moments": np.zeros(18), "hist": np.zeros(2, np.int64)}, "hist needs nbins + 2 >= 3 slots"),
     ({"moments": np.zeros(18), "hist": np.zeros(5, np.int64), "hist_lo": 1.0, "hist_hi": 1.0},
      "hi > lo"),
