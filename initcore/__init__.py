@@ -25,6 +25,7 @@ from ._generator import Generator
 from ._initializers import *  # noqa: F403
 from ._initializers import __all__ as _initializer_names
 from ._threads import get_num_threads, openmp_enabled, set_num_threads
+from ._workspace import free_workspace
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,7 @@ __all__ = [
     "meanfield",
     "calculate_gain",
     "fans",
+    "free_workspace",
     "get_num_threads",
     "openmp_enabled",
     "set_num_threads",

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from . import _layers
+from . import _layers, _workspace
 from ._generator import Generator
 from ._initializers import normal
 from ._network import MLP, single_threaded_blas
@@ -296,6 +296,13 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
         * ``dx2`` = mean(dx^2), the per-example gradient w.r.t. the layer's
           input.
 
+    Notes
+    -----
+    The working buffers (one (batch, width) array per stored layer) are kept
+    for the next call, up to 512 MiB, so that a repeated simulation does not
+    have the operating system map and zero fresh pages for every layer;
+    `initcore.free_workspace` frees them.
+
     References
     ----------
     X. Glorot & Y. Bengio, AISTATS 2010; B. Poole et al., NeurIPS 2016;
@@ -345,6 +352,8 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
         saved = run.forward(x, records, histograms, kept_units, theory, bar, keep=backward)
         if backward:
             run.backward(saved, loss, y, records, histograms, theory, lr, generator, bar)
+        del saved
+        run.release()
     config = {
         "network": repr(net), "widths": net.widths, "activations": [list(a) for a in net.activations],
         "inits": net.labels, "sigma_w2": net.sigma_w2, "sigma_b2": net.sigma_b2,
@@ -378,10 +387,25 @@ class _Run:
         self.wide = max(net.widths)
         self.loss_value = None
         self.spare = {}  # width: freed (batch, width) buffers, reused by the next segment
+        self.taken = []  # every buffer taken from the workspace, given back by release()
+
+    def _take(self, shape):
+        buffer = _workspace.take(shape, self.net.dtype)
+        self.taken.append(buffer)
+        return buffer
 
     def _buffer(self, width):
         spare = self.spare.get(width)
-        return spare.pop() if spare else np.empty((self.batch, width), self.net.dtype)
+        return spare.pop() if spare else self._take((self.batch, width))
+
+    def _flat(self):
+        return self._take((self.batch * self.wide,))
+
+    def release(self):
+        """Gives every buffer back to the workspace, for the next simulation
+        (nothing the result holds points into them)."""
+        _workspace.give(self.taken)
+        self.taken = []
 
     def _layer_forward(self, index, a_in, z, a, stats):
         w, b, act_id, param = self.net.layer(index)
@@ -404,7 +428,7 @@ class _Run:
         net, depth = self.net, self.net.depth
         kept = {"z": [None] * depth, "a": [None] * depth, "inputs": {0: x}, "dphi": [False] * depth}
         every = keep and self.segment >= depth
-        ping = [self._flat(), self._flat()]
+        ping = self.ping = [self._flat(), self._flat()]
         a_in = x
         for index in range(depth):
             n_out = net.widths[index + 1]
@@ -428,13 +452,11 @@ class _Run:
             if keep and last:
                 kept["a"][index] = a
             if keep and not every and (index + 1) % self.segment == 0 and not last:
-                kept["inputs"][index + 1] = a.copy()
+                kept["inputs"][index + 1] = self._buffer(n_out)
+                np.copyto(kept["inputs"][index + 1], a)
             a_in = a
             bar.step()
         return kept
-
-    def _flat(self):
-        return np.empty(self.batch * self.wide, self.net.dtype)
 
     def _forward_record(self, index, stats, theory):
         net = self.net
@@ -462,7 +484,7 @@ class _Run:
         """z of layers [start, stop) again, from the segment's checkpointed
         input."""
         a_in = kept["inputs"][start]
-        ping = [self._flat(), self._flat()]
+        ping = self.ping  # free since the forward pass: its results are in kept
         for index in range(start, stop):
             n_out = self.net.widths[index + 1]
             a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
