@@ -429,24 +429,23 @@ class _Run:
         kept = {"z": [None] * depth, "a": [None] * depth, "inputs": {0: x}, "dphi": [False] * depth}
         every = keep and self.segment >= depth
         ping = self.ping = [self._flat(), self._flat()]
+        # every layer's statistics in one block each, filled by the kernels
+        block = {"moments": np.zeros((depth, 2 * len(FIELDS))), "summary": np.zeros((depth, 3)),
+                 "hist": np.zeros((depth, self.bins + 2), np.int64),
+                 "range": np.array([entry.bounds or (0.0, 0.0) for entry in self.entries], dtype=np.float64)}
+        measured = []
         a_in = x
         for index in range(depth):
             n_out = net.widths[index + 1]
-            stats = {"moments": np.zeros(2 * len(FIELDS)), "summary": np.zeros(3),
-                     "units": np.zeros(2 * n_out) if units is not None else None,
-                     "hist": np.zeros(self.bins + 2, np.int64),
-                     "range": np.array(self.entries[index].bounds or (0.0, 0.0))}
+            stats = {key: rows[index] for key, rows in block.items()}
+            stats["units"] = np.zeros(2 * n_out) if units is not None else None
             z = self._buffer(n_out) if every else None
             a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
             last = index == depth - 1
             if keep and last:
                 z, a = self._buffer(n_out), self._buffer(n_out)  # the loss needs both
             self._layer_forward(index, a_in, z, a, stats)
-            record, hist = self._forward_record(index, stats, theory)
-            records.append(record)
-            histograms.append({"activations": hist})
-            if units is not None:
-                units.append({"mean": stats["units"][:n_out].copy(), "var": stats["units"][n_out:].copy()})
+            measured.append(stats)
             if every or (keep and last):
                 kept["z"][index] = z
             if keep and last:
@@ -456,6 +455,16 @@ class _Run:
                 np.copyto(kept["inputs"][index + 1], a)
             a_in = a
             bar.step()
+        # the records once the kernels are done: a few hundred bytes of
+        # statistics per layer, and Python runs faster in one stretch than
+        # between kernels that have emptied the caches
+        for index, stats in enumerate(measured):
+            record, hist = self._forward_record(index, stats, theory)
+            records.append(record)
+            histograms.append({"activations": hist})
+            if units is not None:
+                n_out = net.widths[index + 1]
+                units.append({"mean": stats["units"][:n_out], "var": stats["units"][n_out:]})
         return kept
 
     def _forward_record(self, index, stats, theory):
