@@ -28,13 +28,7 @@
                                     int64_t n, int derivative)                       \
     {                                                                                \
         switch (id) {                                                                \
-            IC_ACT_CASE(IC_ACT_LINEAR) IC_ACT_CASE(IC_ACT_RELU)                      \
-            IC_ACT_CASE(IC_ACT_LEAKY_RELU) IC_ACT_CASE(IC_ACT_ELU)                   \
-            IC_ACT_CASE(IC_ACT_SELU) IC_ACT_CASE(IC_ACT_GELU)                        \
-            IC_ACT_CASE(IC_ACT_GELU_TANH) IC_ACT_CASE(IC_ACT_SILU)                   \
-            IC_ACT_CASE(IC_ACT_SOFTPLUS) IC_ACT_CASE(IC_ACT_TANH)                    \
-            IC_ACT_CASE(IC_ACT_SIGMOID) IC_ACT_CASE(IC_ACT_ERF)                      \
-            IC_ACT_CASE(IC_ACT_HARDTANH) IC_ACT_CASE(IC_ACT_SIN)                     \
+            IC_EACH_ACT(IC_ACT_CASE)                                                 \
         }                                                                            \
     }                                                                                \
     void ic_activation_##SUF(int id, double param, const REAL *z, REAL *out,         \

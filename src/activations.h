@@ -13,6 +13,14 @@ enum {
     IC_ACT_SIGMOID, IC_ACT_ERF, IC_ACT_HARDTANH, IC_ACT_SIN, IC_ACT_COUNT
 };
 
+/* CASE(id) for every activation, in id order: the switches of the kernels,
+ * one vectorized loop per case. */
+#define IC_EACH_ACT(CASE)                                                          \
+    CASE(IC_ACT_LINEAR) CASE(IC_ACT_RELU) CASE(IC_ACT_LEAKY_RELU) CASE(IC_ACT_ELU) \
+    CASE(IC_ACT_SELU) CASE(IC_ACT_GELU) CASE(IC_ACT_GELU_TANH) CASE(IC_ACT_SILU)   \
+    CASE(IC_ACT_SOFTPLUS) CASE(IC_ACT_TANH) CASE(IC_ACT_SIGMOID) CASE(IC_ACT_ERF)  \
+    CASE(IC_ACT_HARDTANH) CASE(IC_ACT_SIN)
+
 /* SELU constants (Klambauer et al. 2017) */
 #define IC_SELU_LAMBDA 1.0507009873554804934193349852946
 #define IC_SELU_ALPHA 1.6732632423543772848170429916717
