@@ -70,7 +70,7 @@ static void chan_merge(double *n, double *mean, double *m2, double nb, double me
 typedef struct {
     double lo, hi, norm, step;
     int64_t nbins;
-    int fast;
+    int fast, dyadic;
     float lo32, norm32, eps;
     float lo_up, hi_down;      /* float32 x < lo iff x < lo_up; x > hi iff x > hi_down */
     float lo_exact, hi_exact;  /* lo and hi when they are float32 numbers, else NaN */
@@ -118,7 +118,33 @@ static hist_geom hist_geometry(double lo, double hi, int64_t nbins)
     g.hi_down = hi_down;
     g.lo_exact = (double)(float)lo == lo ? (float)lo : NAN;
     g.hi_exact = (double)(float)hi == hi ? (float)hi : NAN;
+    /* norm = 2^k, k >= 0, and lo norm an integer (as for [-1, 1] or [0, 1]
+     * in 64 bins): x norm is exact for every float32 x, and so is its
+     * floor, so the bin is floor(x norm) - lo norm with no edge to check */
+    int exponent;
+    double lo_scaled = lo * g.norm;
+    g.dyadic = frexp(g.norm, &exponent) == 0.5 && exponent >= 1 && lo_scaled == floor(lo_scaled)
+               && fabs(lo_scaled) + (double)nbins <= 0x1p24 && (double)(float)lo == lo
+               && (double)(float)hi == hi;
     return g;
+}
+
+/* hist_slot of float32 values for a dyadic geometry (exact). */
+IC_SIMD static void hist_slots_dyadic(const float *restrict v, int64_t n, int32_t *restrict slot,
+                                      const hist_geom *g)
+{
+    float lo = g->lo_exact, hi = g->hi_exact, norm = g->norm32, last = (float)(g->nbins - 1);
+    float first = floorf(g->lo32 * norm);       /* lo norm, exactly */
+    int32_t above = (int32_t)g->nbins + 1;
+    for (int64_t j = 0; j < n; j++) {
+        float x = v[j], kf = floorf(x * norm) - first;
+        kf = kf > 0 ? kf : 0;  /* NaN to 0 too: no undefined conversion */
+        kf = kf < last ? kf : last;
+        int32_t k = (int32_t)kf + 1;
+        k = x < lo ? 0 : k;
+        k = x > hi ? above : k;
+        slot[j] = x != x ? above + 1 : k;
+    }
 }
 
 /* hist_slot of float32 values in float32 arithmetic (g->fast), except that a

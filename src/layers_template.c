@@ -388,7 +388,9 @@ static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, const hist_geo
     for (int64_t j0 = 0; j0 < n; j0 += HIST_ROW) {
         int64_t m = n - j0 < HIST_ROW ? n - j0 : HIST_ROW;
 #if HIST_FAST
-        if (g->fast) {
+        if (g->dyadic) {
+            hist_slots_dyadic(v + j0, m, slot, g);
+        } else if (g->fast) {
             if (hist_slots_fast(v + j0, m, slot, g))
                 for (int64_t j = 0; j < m; j++)
                     if (slot[j] < 0)

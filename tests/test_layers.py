@@ -1085,6 +1085,9 @@ def test_histogram_values_on_edges_match_numpy(lo, hi, nbins, v):
     (-1.0, 1.0, 64), (0.0, 1.0, 10), (0.1, 0.7, 3), (-2.5, 1.9, 64), (-0.3, 0.7, 1000),
     (1e-3, 2e-3, 5), (-7.1, 3.3, 100_000),
     (1000.0, 1000.001, 64),  # float32 cannot resolve these bins: the float64 path
+    # dyadic: bins per unit a power of two >= 1 and lo on a bin of the grid,
+    # binned by floor(x norm) - lo norm with no edge check; and two just not
+    (0.0, 1.0, 64), (-4.0, 4.0, 8), (-0.5, 0.25, 3), (-3.0, 5.0, 2048), (0.0, 256.0, 64), (-1.0, 2.0, 64),
 ])
 def test_float32_histogram_near_edges_matches_numpy(lo, hi, nbins):
     """float32 values are binned in float32 arithmetic away from the edges
@@ -1103,6 +1106,19 @@ def test_float32_histogram_near_edges_matches_numpy(lo, hi, nbins):
         near += [up, down]
     uniform = np.random.default_rng(1).uniform(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo), 100_000)
     v = np.concatenate(near + [np.array([lo, hi], np.float32), uniform.astype(np.float32)])
+    hist = np.zeros(nbins + 2, np.int64)
+    _layers.histogram(v, lo, hi, hist)
+    np.testing.assert_array_equal(hist, ref_hist(v, lo, hi, nbins))
+
+
+@pytest.mark.parametrize("lo, hi, nbins", [(-1.0, 1.0, 64), (0.0, 1.0, 64), (-0.5, 0.25, 3)])
+def test_float32_dyadic_histogram_extremes(lo, hi, nbins):
+    """The dyadic path on signed zeros, subnormals, the largest floats,
+    infinities and NaN (left out), against numpy.histogram."""
+    f32 = np.finfo(np.float32)
+    tiny = np.float32(f32.smallest_subnormal)
+    v = np.array([0.0, -0.0, tiny, -tiny, 3 * tiny, -3 * tiny, f32.tiny, -f32.tiny, f32.max, -f32.max,
+                  np.inf, -np.inf, np.nan, lo, hi, np.nextafter(np.float32(hi), np.float32(0))], np.float32)
     hist = np.zeros(nbins + 2, np.int64)
     _layers.histogram(v, lo, hi, hist)
     np.testing.assert_array_equal(hist, ref_hist(v, lo, hi, nbins))
