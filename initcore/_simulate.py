@@ -423,8 +423,9 @@ class _Run:
     def forward(self, x, records, histograms, units, theory, bar, keep):
         """All layers with statistics. Returns what the backward pass needs:
         every layer's z (or, checkpointing, the inputs of the segments), and
-        the last layer's a. The other activations are recomputed from z when
-        needed: cheaper than storing them."""
+        the last layer's a. The backward kernel makes the other activations
+        again from z, in the pass that reads z anyway: cheaper than storing
+        them."""
         net, depth = self.net, self.net.depth
         kept = {"z": [None] * depth, "a": [None] * depth, "inputs": {0: x}, "dphi": [False] * depth}
         every = keep and self.segment >= depth
@@ -495,23 +496,14 @@ class _Run:
         a_in = kept["inputs"][start]
         ping = self.ping  # free since the forward pass: its results are in kept
         for index in range(start, stop):
+            if kept["z"][index] is not None:
+                break  # the top layer's z, kept for the loss: the last of the range, and no layer needs its a
             n_out = self.net.widths[index + 1]
             a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
-            if kept["z"][index] is None:
-                kept["z"][index] = self._buffer(n_out)
-                kept["dphi"][index] = False
-                self._layer_forward(index, a_in, kept["z"][index], a, None)
-            else:
-                self._activate(kept, index, a)
+            kept["z"][index] = self._buffer(n_out)
+            kept["dphi"][index] = False
+            self._layer_forward(index, a_in, kept["z"][index], a, None)
             a_in = a
-
-    def _activate(self, kept, index, out):
-        """out = phi(z) of layer `index`: the activations, bit for bit as the
-        forward kernel made them."""
-        assert not kept["dphi"][index], "z already replaced by phi'(z)"
-        _, _, act_id, param = self.net.layer(index)
-        _layers.activation(act_id, param, kept["z"][index].reshape(-1), out.reshape(-1), False)
-        return out
 
     def backward(self, kept, loss, y, records, histograms, theory, lr, generator, bar):
         net, depth, batch = self.net, self.net.depth, self.batch
