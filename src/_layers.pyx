@@ -106,7 +106,9 @@ cdef ic_stats _stats(double[::1] moments, int expected_moments, int64_t n_out,
     if hist is not None and hist_sigmas != 0:
         _check(hist.shape[0] >= 3, "hist needs nbins + 2 >= 3 slots")
         _check(isfinite(hist_sigmas) and hist_sigmas > 0, f"hist_sigmas must be finite and > 0, got {hist_sigmas}")
-        _check(hist_range is not None and hist_range.shape[0] == 2, "hist_sigmas needs hist_range: 2 values")
+        _check(hist_range is not None and hist_range.shape[0] == 2,
+               f"hist_sigmas needs hist_range: 2 values, got "
+               f"{None if hist_range is None else hist_range.shape[0]}")
         st.hist, st.nbins = &hist[0], hist.shape[0] - 2
         st.hist_sigmas, st.hist_range = hist_sigmas, &hist_range[0]
     elif hist is not None:
@@ -122,7 +124,7 @@ cdef ic_stats _stats(double[::1] moments, int expected_moments, int64_t n_out,
         st.unit_hash = &unit_hash[0]
     st.unit_summary = NULL
     if unit_summary is not None:
-        _check(unit_summary.shape[0] == 3, "unit_summary must hold 3 values")
+        _check(unit_summary.shape[0] == 3, f"unit_summary must hold 3 values, got {unit_summary.shape[0]}")
         st.unit_summary = &unit_summary[0]
     st.sums = NULL
     if sums is not None:
@@ -221,7 +223,8 @@ def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[
     _check(dw.shape[0] == n_in and dw.shape[1] == n_out, "dw must be (n_in, n_out)")
     if z_below is not None:
         _check(0 <= act_below < IC_ACT_COUNT, f"unknown activation id {act_below}")
-        _check(z_below.shape[0] == batch and z_below.shape[1] == n_in, "z_below must be (batch, n_in)")
+        _check(z_below.shape[0] == batch and z_below.shape[1] == n_in,
+               f"z_below must be (batch, n_in) = ({batch}, {n_in}), got ({z_below.shape[0]}, {z_below.shape[1]})")
         x_out = x.base  # writable, or a ValueError
         zbp, xbp = &z_below[0, 0], &x_out[0, 0]
     if dx is not None:

@@ -172,7 +172,9 @@ IC_SIMD static int64_t hist_slots_fast(const float *restrict v, int64_t n, int32
     return near_edges;
 }
 
-void ic_hist_range(const ic_moments *m, double sigmas, double *lo, double *hi)
+/* The histogram range of an unbounded quantity with moments m: mean +- sigmas
+ * std within [min, max]; never empty, and [-1, 1] without finite values. */
+static void hist_range(const ic_moments *m, double sigmas, double *lo, double *hi)
 {
     double std = m->count > 0 ? sqrt(m->m2 / m->count) : NAN;
     if (!(m->count > 0) || !isfinite(std)) {

@@ -38,7 +38,7 @@ typedef struct {
 typedef struct {
     double sat_lo, sat_hi;     /* a value is saturated when outside [sat_lo, sat_hi] */
     double hist_lo, hist_hi;   /* finite, with nbins / (hi - lo) finite */
-    double hist_sigmas;        /* > 0: the range is mean +- hist_sigmas std instead (ic_hist_range) */
+    double hist_sigmas;        /* > 0: the range is mean +- hist_sigmas std within [min, max] instead */
     double *hist_range;        /* with hist_sigmas: receives the range [lo, hi] */
     int64_t nbins;
     int64_t *hist;             /* nbins + 2: below range, bins, above range (NaN excluded) */
@@ -80,10 +80,6 @@ int ic_backward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
                     double *dx, double *dw, double *db, const ic_act *act,
                     double *z_below, double *x_below, const ic_act *act_below,
                     const ic_stats *stats, int nthreads);
-
-/* The histogram range of an unbounded quantity with moments m: mean +- sigmas
- * std within [min, max]; never empty, and [-1, 1] without finite values. */
-void ic_hist_range(const ic_moments *m, double sigmas, double *lo, double *hi);
 
 /* Adds the histogram of v[0..n) to hist (nbins + 2 slots, as in ic_stats).
  * Returns 0, or -1 when out of memory. */

@@ -430,7 +430,7 @@ static void FN(acc_row)(FN(acc) *c, int64_t blk, int64_t i, const REAL *v, int b
 /* hist_later: the range from the merged moments m (st->hist_range receives it). */
 static void FN(acc_hist_range)(FN(acc) *c, const ic_moments *m, const ic_stats *st)
 {
-    ic_hist_range(m, st->hist_sigmas, &st->hist_range[0], &st->hist_range[1]);
+    hist_range(m, st->hist_sigmas, &st->hist_range[0], &st->hist_range[1]);
     c->geom = hist_geometry(st->hist_range[0], st->hist_range[1], c->nbins);
 }
 
