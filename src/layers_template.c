@@ -620,8 +620,11 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
         }
     }
     int64_t teams = team_count(nthreads, blocks);
+    int home = ic_team_home();
     IC_PARALLEL(teams > 1)
     {
+        ic_pin pin;
+        ic_pin_start(&pin, home);
         int64_t t, b0, b1;
         for (t = IC_THREAD; t < teams; t += IC_THREADS) {
             /* one GEMM over this thread's blocks (BLAS is fastest on big
@@ -669,6 +672,7 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
                     FN(acc_hist_rows)(&aacc, bk, a + bk * rows * n_out, block_len(batch, rows, bk));
             }
         }
+        ic_pin_end(&pin);
     }
     if (st) {
         FN(acc_finish)(&zacc, rows_of, &st->moments[0], NULL, NULL, NULL, NULL);
@@ -708,8 +712,11 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
         return -1;
     }
     int64_t teams = team_count(nthreads, blocks), wteams = team_count(nthreads, slices);
+    int home = ic_team_home();
     IC_PARALLEL(teams > 1 || wteams > 1)
     {
+        ic_pin pin;
+        ic_pin_start(&pin, home);
         int64_t t, b0, b1;
         for (t = IC_THREAD; t < teams; t += IC_THREADS) {
             team_blocks(t, teams, blocks, &b0, &b1);
@@ -776,6 +783,7 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
                     w_sq[sl] = FN(sum_squares)(w + sl * wrows * n_out, len);
                 }
         }
+        ic_pin_end(&pin);
     }
     ic_moments unused;
     if (!later)

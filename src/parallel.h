@@ -24,4 +24,23 @@
 #define IC_THREADS ((int64_t)1)
 #endif
 
+/* Keeping a team on distinct CPUs for one region. The scheduler sometimes
+ * wakes an idle OpenMP worker on its waker's CPU, and the two threads then
+ * share it for milliseconds; with as many threads as CPUs, that is the whole
+ * cost of a layer's GEMM twice over. So when the team fills the CPUs the
+ * process may use, thread t runs on the t-th of them counting from the CPU
+ * the region started on, and gets its own CPU set back at the end. Nothing
+ * changes when OMP_PROC_BIND already binds threads, off Linux or without
+ * OpenMP. */
+typedef struct {
+    unsigned char saved[128];  /* a cpu_set_t */
+    int pinned;
+} ic_pin;
+
+/* Before the region: the calling thread's CPU, or -1 for no pinning. */
+int ic_team_home(void);
+/* At the start and at the end of the region, in each thread. */
+void ic_pin_start(ic_pin *pin, int home);
+void ic_pin_end(ic_pin *pin);
+
 #endif

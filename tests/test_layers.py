@@ -728,6 +728,39 @@ def test_one_and_two_threads_give_the_same_bits(act, dtype, threads):
         assert same_bits(b1[key], b2[key]), f"backward {key} differs between 1 and 2 threads"
 
 
+def cpu_sets():
+    """{thread id: the CPUs it may run on}, from Linux's /proc."""
+    sets = {}
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{tid}/status") as status:
+            sets[int(tid)] = status.read().split("Cpus_allowed_list:")[1].split()[0]
+    return sets
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="reads the threads' CPU sets from Linux's /proc")
+def test_kernels_give_their_threads_their_cpu_sets_back(threads):
+    """A team that fills the process's CPUs is held one thread per CPU for
+    the region (parallel.h); afterwards every thread of the process, the
+    caller and the OpenMP workers, has the CPU set it had before. Threads
+    started by the call inherit the caller's set."""
+    if not initcore.openmp_enabled():
+        pytest.skip("built without OpenMP: one thread only")
+    import threading
+
+    # THREAD_SHAPE has 5 row blocks: up to 5 threads fill the CPUs and are held
+    threads(min(len(os.sched_getaffinity(0)), 5))
+    rng = np.random.default_rng(23)
+    x, w, b = layer_data(rng, *THREAD_SHAPE, np.float32)
+    dA = rng.normal(size=(THREAD_SHAPE[0], THREAD_SHAPE[2])).astype(np.float32)
+    before = cpu_sets()
+    caller = before[threading.get_native_id()]
+    fwd = run_forward(x, w, b, "tanh", 0.0, sat=SAT)
+    run_backward(x, w, fwd["z"], dA, "tanh", 0.0)
+    after = cpu_sets()
+    changed = {tid: (before.get(tid, caller), cpus) for tid, cpus in after.items() if cpus != before.get(tid, caller)}
+    assert not changed, f"threads whose CPU set the kernels changed (before, after): {changed}"
+
+
 @pytest.mark.parametrize("offset", [1.0, 1e4])
 @pytest.mark.parametrize("batch", [1, 15, 16, 17, 255, 1000, 1025])
 @pytest.mark.parametrize("n_out", [1, 5, 16, 33, 1100])
