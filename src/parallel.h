@@ -33,7 +33,7 @@
  * changes when OMP_PROC_BIND already binds threads, off Linux or without
  * OpenMP. */
 typedef struct {
-    unsigned char saved[128];  /* a cpu_set_t */
+    unsigned long saved[128 / sizeof(unsigned long)];  /* a cpu_set_t, aligned as one */
     int pinned;
 } ic_pin;
 
