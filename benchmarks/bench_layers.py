@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from initcore import _layers
-from initcore._network import single_threaded_blas
+from initcore._blas import single_threaded_blas
 from initcore.activations import get_activation
 
 from ._peers import torch_or_skip

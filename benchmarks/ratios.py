@@ -171,7 +171,7 @@ def instance(cls, *params):
 def layers(repeat=5, widths=bench_simulate.WIDTHS):
     """Issue 3: one fused layer against sgemm; the simulation against the GEMM floor."""
     from initcore import _layers
-    from initcore._network import single_threaded_blas
+    from initcore._blas import single_threaded_blas
     from initcore.activations import get_activation
 
     torch = torch_or_none()

@@ -667,8 +667,10 @@ def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32,
     key, position = stream_for(seed)
     # imported here: its BLAS comes with scipy.linalg, slow to import
     from . import _orthogonal
+    from ._blas import single_threaded_blas
 
-    _orthogonal.haar(arr.reshape(rows, cols), key, position, gain)
+    with single_threaded_blas():
+        _orthogonal.haar(arr.reshape(rows, cols), key, position, gain)
     return arr
 
 

@@ -4,29 +4,13 @@ import numbers
 import numpy as np
 
 from . import _layers
+from ._blas import single_threaded_blas
 from ._generator import Generator
 from ._initializers import _canonical, expected_moments, initialize
 from ._validation import as_dtype, integer, real
 from .activations import get_activation
 
 __all__ = ["MLP", "parse_init"]
-
-_controller = None
-
-
-def single_threaded_blas():
-    """A context in which BLAS runs on one thread.
-
-    The layer kernels call BLAS from each of their own threads on separate
-    blocks, as scikit-learn's k-means does; BLAS's own threads would compete
-    with them for the same cores.
-    """
-    global _controller
-    if _controller is None:
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
 
 
 def parse_init(spec):

@@ -2,6 +2,7 @@ import numpy as np
 import numpy.typing as npt
 
 PARALLEL_MIN: int
+MAX_THREADS: int
 _Floats = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
 def openmp_enabled() -> bool: ...

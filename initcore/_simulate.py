@@ -9,7 +9,8 @@ import numpy as np
 from . import _layers, _workspace
 from ._generator import Generator
 from ._initializers import normal
-from ._network import MLP, single_threaded_blas
+from ._blas import single_threaded_blas
+from ._network import MLP
 from ._progress import Progress
 from ._report import cell, json_text, save, text_table
 from ._validation import choice, integer, real
@@ -649,6 +650,6 @@ def jacobian_spectrum(net, x, *, jacobian=False):
             _layers.backward(np.repeat(inputs[index], rows, axis=0), w, np.repeat(zs[index], rows, axis=0),
                              grad, dx, np.empty_like(w), None, act_id, param)
             grad = dx
-    jac = grad.astype(np.float64)
-    values = svdvals(jac)
+        jac = grad.astype(np.float64)
+        values = svdvals(jac)  # LAPACK too rounds differently with more BLAS threads
     return (values, jac) if jacobian else values

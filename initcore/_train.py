@@ -12,7 +12,8 @@ import numpy as np
 
 from . import _layers
 from ._generator import Generator
-from ._network import MLP, single_threaded_blas
+from ._blas import single_threaded_blas
+from ._network import MLP
 from ._progress import Progress
 from ._report import cell, json_text, save, text_table
 from ._simulate import LOSSES, _loss_gradient, simulate

@@ -15,8 +15,12 @@ from scipy.linalg.cython_blas cimport dgemm, dtrmm, sgemm, strmm
 from fills cimport *
 
 # The O(n^2) steps (Gaussians, reflectors, signs) run on one thread: they are
-# small next to the O(n^3) product, and an OpenMP team still spinning after
-# them would starve the BLAS threads that follow.
+# small next to the O(n^3) products, which the kernels' threads share in tiles
+# of fixed shape (layers.h), so the matrix is the same for any thread count.
+# The caller holds BLAS to one thread.
+
+# Products smaller than this many multiply-adds run on one thread.
+cdef int64_t PARALLEL_MIN_MACS = 1 << 24
 
 # Reflectors per block of the backward accumulation: wide enough that the
 # trailing-update GEMMs run near BLAS peak.
@@ -47,12 +51,29 @@ cdef void _reflectors(floating *q, int64_t m, int64_t k, floating *tau, floating
             sign[j] = 1 if beta > 0 else -1
 
 
+cdef extern from "layers.h" nogil:
+    ctypedef void ic_sgemm(char *, char *, int *, int *, int *, float *, float *, int *,
+                           float *, int *, float *, float *, int *) noexcept nogil
+    ctypedef void ic_dgemm(char *, char *, int *, int *, int *, double *, double *, int *,
+                           double *, int *, double *, double *, int *) noexcept nogil
+    int ic_gemm_f32(ic_sgemm *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                    int64_t ldc, int nthreads)
+    int ic_gemm_f64(ic_dgemm *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha,
+                    const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
+                    int64_t ldc, int nthreads)
+
+
 cdef void _gemm(char *ta, char *tb, int m, int n, int k, floating alpha, floating *a, int lda,
                 floating *b, int ldb, floating beta, floating *c, int ldc) noexcept nogil:
+    """Column-major C = alpha op(A) op(B) + beta C, as BLAS's gemm, over
+    tiles of fixed shape shared by the kernels' threads: the row-major
+    C^T = op(B)^T op(A)^T."""
+    cdef int nt = ic_max_threads() if <int64_t>m * n * k >= PARALLEL_MIN_MACS else 1
     if floating is float:
-        sgemm(ta, tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc)
+        ic_gemm_f32(sgemm, tb[0], ta[0], n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, nt)
     else:
-        dgemm(ta, tb, &m, &n, &k, &alpha, a, &lda, b, &ldb, &beta, c, &ldc)
+        ic_gemm_f64(dgemm, tb[0], ta[0], n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, nt)
 
 
 cdef void _trmm_upper(int m, int n, floating *t, int ldt, floating *b, int ldb) noexcept nogil:

@@ -23,6 +23,9 @@ def openmp_enabled():
     return bool(ic_openmp_enabled())
 
 
+MAX_THREADS = IC_MAX_THREADS
+
+
 def get_num_threads():
     return ic_max_threads()
 

@@ -119,7 +119,8 @@ int ic_openmp_enabled(void)
 int ic_max_threads(void)
 {
 #ifdef _OPENMP
-    return omp_get_max_threads();
+    int n = omp_get_max_threads();
+    return n < IC_MAX_THREADS ? n : IC_MAX_THREADS;
 #else
     return 1;
 #endif

@@ -51,7 +51,13 @@ void ic_sparse_zeros_f64(double *out, int64_t rows, int64_t cols, int64_t nzeros
 /* Number of elements of one truncated-normal chunk; part of the stream format. */
 #define IC_TRUNC_CHUNK 4096
 
+/* The most threads a kernel starts, whatever OpenMP is set to: past the
+ * core count more threads only take turns, and tens of thousands of them
+ * exhaust the process. */
+#define IC_MAX_THREADS 1024
+
 int ic_openmp_enabled(void);
+/* OpenMP's thread count for the next region, at most IC_MAX_THREADS. */
 int ic_max_threads(void);
 void ic_set_num_threads(int n);
 

@@ -41,6 +41,9 @@ cdef extern from "fills.h" nogil:
                              const ic_stream *s, int nthreads)
     void ic_sparse_zeros_f64(double *out, int64_t rows, int64_t cols, int64_t nzeros,
                              const ic_stream *s, int nthreads)
+    enum:
+        IC_MAX_THREADS
+
     int ic_openmp_enabled()
     int ic_max_threads()
     void ic_set_num_threads(int n)

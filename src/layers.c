@@ -27,24 +27,88 @@
 /* Values per work item of a standalone histogram. */
 #define HIST_CHUNK 65536
 
-/* Rows per statistics block: about 1 MiB of float32, at most 256 rows, and
- * at least two blocks when the batch allows, so two threads share the work.
- * Depends on the shapes only, never on the thread count, so the statistics
- * are bit-identical for any thread count. */
-static int64_t block_rows(int64_t rows, int64_t width)
+/* The grid of output tiles of a product with `rows` x `cols` outputs and
+ * inner dimension k. Each tile is one BLAS call with K whole, followed by
+ * its share of the statistics while it is in cache; tiles go to whichever
+ * thread is free. The grid depends on the shapes only, never on the thread
+ * count, so every BLAS call, and with it every bit of the result, is the
+ * same for any number of threads (BLAS kernels treat remainders of M and N
+ * in code paths of their own, so a call's shape decides its rounding).
+ *
+ * Tiles are at most TILE_ROWS x TILE_COLS: near those sizes one call costs
+ * 0-10% more than one call for the whole product, where 128 x 512 tiles
+ * cost 35% more (1024^3, single-threaded OpenBLAS). Smaller problems are
+ * cut into up to TILE_TARGET tiles while a tile keeps TILE_MIN_MACS of
+ * work, so that a team shares them. */
+#define TILE_ROWS 256
+#define TILE_COLS 512
+#define TILE_TARGET 8
+#define TILE_MIN_MACS ((int64_t)1 << 24)
+
+typedef struct {
+    int64_t rows, cols, tr, tc, nr, nc;   /* tiles of tr x tc: nr row blocks, nc column tiles */
+} grid;
+
+typedef struct {
+    int64_t index, rb, cb;   /* index = rb * nc + cb: the order in which results merge */
+    int64_t r0, r1, c0, c1;
+} tile;
+
+/* At most `cap` per part, in equal parts rounded up to a multiple of `align`. */
+static int64_t part_size(int64_t n, int64_t cap, int64_t align)
 {
-    int64_t r = ((int64_t)1 << 18) / (width > 0 ? width : 1);
-    r = r < 16 ? 16 : (r > 256 ? 256 : r);
-    int64_t half = ((rows + 1) / 2 + 7) / 8 * 8;
-    return r < half ? r : half;
+    int64_t parts = (n + cap - 1) / cap, size = (n + parts - 1) / parts;
+    size = (size + align - 1) / align * align;
+    return size < n ? size : n;
 }
 
-/* Threads sharing `blocks` work items: each takes a contiguous run and
- * makes one GEMM call for it. */
-static int64_t team_count(int nthreads, int64_t blocks)
+static grid grid_of(int64_t rows, int64_t cols, int64_t k)
 {
-    return nthreads < blocks ? (nthreads > 1 ? nthreads : 1) : (blocks > 1 ? blocks : 1);
+    grid g = {.rows = rows, .cols = cols};
+    g.tc = part_size(cols > 0 ? cols : 1, TILE_COLS, 16);
+    g.tr = part_size(rows > 0 ? rows : 1, TILE_ROWS, UNIT_ROWS);
+    for (;;) {
+        g.nr = (rows + g.tr - 1) / g.tr;
+        g.nc = (cols + g.tc - 1) / g.tc;
+        int64_t half = ((g.tr + 1) / 2 + UNIT_ROWS - 1) / UNIT_ROWS * UNIT_ROWS;
+        if (g.nr * g.nc >= TILE_TARGET || half >= g.tr || half * g.tc * k < TILE_MIN_MACS)
+            return g;
+        g.tr = half;
+    }
 }
+
+/* Rows in row block rb. */
+static int64_t grid_rows(const grid *g, int64_t rb)
+{
+    return g->rows - rb * g->tr < g->tr ? g->rows - rb * g->tr : g->tr;
+}
+
+/* The s-th tile in the order threads take them: column tiles outer, so that
+ * a thread's next tile often reuses the columns of B it just used. */
+static tile tile_at(const grid *g, int64_t s)
+{
+    tile t;
+    t.cb = s / g->nr;
+    t.rb = s % g->nr;
+    t.index = t.rb * g->nc + t.cb;
+    t.r0 = t.rb * g->tr;
+    t.r1 = t.r0 + grid_rows(g, t.rb);
+    t.c0 = t.cb * g->tc;
+    t.c1 = t.c0 + g->tc < g->cols ? t.c0 + g->tc : g->cols;
+    return t;
+}
+
+/* Threads worth starting for `items` work items. */
+static int team_size(int nthreads, int64_t items)
+{
+    return nthreads < items ? (nthreads > 1 ? nthreads : 1) : (int)(items > 1 ? items : 1);
+}
+
+/* The units of one column tile, merged: the moments of their values and of
+ * their means, and how many are dead. */
+typedef struct {
+    double count, mean, m2, units, unit_mean, unit_m2, dead;
+} unit_part;
 
 /* Chan, Golub & LeVeque (1979): merge (nb, mean_b, m2_b) into (n, mean, m2). */
 static void chan_merge(double *n, double *mean, double *m2, double nb, double mean_b, double m2_b)
@@ -193,19 +257,6 @@ static void hist_range(const ic_moments *m, double sigmas, double *lo, double *h
     }
     *lo = left;
     *hi = right;
-}
-
-/* Work item t of `teams` takes blocks [*b0, *b1) of `blocks`. */
-static void team_blocks(int64_t t, int64_t teams, int64_t blocks, int64_t *b0, int64_t *b1)
-{
-    *b0 = t * blocks / teams;
-    *b1 = (t + 1) * blocks / teams;
-}
-
-/* Rows in block `b` of `rows` rows each, of `total` rows. */
-static int64_t block_len(int64_t total, int64_t rows, int64_t b)
-{
-    return total - b * rows < rows ? total - b * rows : rows;
 }
 
 /* A set of 64-bit unit hashes (open addressing), to count distinct units. */

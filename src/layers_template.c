@@ -2,9 +2,9 @@
  * DPHI, PHI_DPHI, BITS, NEXTAFTER and HIST_FAST defined. */
 #define FN(name) IC_CAT(name, SUF)
 
-/* Moments of one tensor within one block, in LANES fixed lanes so that the
+/* Moments of one tensor within one tile, in LANES fixed lanes so that the
  * loops vectorize and every SIMD clone rounds the same. Sums are of
- * (value - shift) over finite values, the shift being the block's first finite
+ * (value - shift) over finite values, the shift being the tile's first finite
  * value, so that they do not cancel. */
 typedef struct {
     double s1[LANES], s2[LANES];
@@ -14,26 +14,30 @@ typedef struct {
     int shifted;
 } FN(lanes);
 
-/* Per-unit sums of one tensor within one block (same scheme), and a hash of
- * each unit's values. */
+/* Per-unit sums of one tensor within one row block (same scheme), and a hash
+ * of each unit's values. */
 typedef struct {
     double *s1, *s2, *shift;
     int32_t *nonfinite;
     uint64_t *hash;
 } FN(units);
 
-/* Everything one tensor accumulates, for all blocks. */
+/* Everything one tensor accumulates over the tiles of a grid: moments per
+ * tile, per-unit sums per row block. All of it depends on the grid alone. */
 typedef struct {
-    int64_t n, blocks, nbins;
+    grid g;                      /* the tensor is g.rows x g.cols */
+    int64_t nbins;
     int counts;                  /* count zeros and saturated values */
     REAL lo, hi;                 /* saturated: x < lo or x > hi (the band's ends rounded inward) */
     hist_geom geom;
     int hist_later;              /* the range needs the moments: binned in a second pass */
-    FN(lanes) *lanes;            /* [block] */
-    FN(units) units;             /* [block][unit], or NULL pointers */
-    double *colsum;              /* [block][unit], or NULL */
-    distinct_set seen;           /* the units' hashes, for unit_summary */
-    int64_t *hist;               /* [block][HIST_COPIES][nbins + 3], or NULL */
+    FN(lanes) *lanes;            /* [tile] */
+    FN(units) units;             /* [row block][unit], or NULL pointers */
+    double *colsum;              /* [row block][unit], or NULL */
+    unit_part *parts;            /* [column tile]: the merged units of each */
+    uint64_t *hashes;            /* [unit], for the count of distinct units, or NULL */
+    distinct_set seen;
+    int64_t *hist;               /* [tile][HIST_COPIES][nbins + 3], or NULL */
 } FN(acc);
 
 static void FN(acc_free)(FN(acc) *c)
@@ -41,44 +45,54 @@ static void FN(acc_free)(FN(acc) *c)
     free(c->lanes);
     free(c->units.s1); free(c->units.s2); free(c->units.shift); free(c->units.nonfinite);
     free(c->units.hash);
-    free(c->colsum); free(c->hist);
+    free(c->colsum); free(c->parts); free(c->hashes); free(c->hist);
     free(c->seen.keys); free(c->seen.used);
     memset(c, 0, sizeof *c);
 }
 
+/* What an accumulator collects besides the moments. */
+typedef struct {
+    int counts;                  /* zeros and values outside [sat_lo, sat_hi] */
+    double sat_lo, sat_hi;
+    int units;                   /* per-unit moments and hashes */
+    int colsum;                  /* per-unit sums (a bias gradient) */
+    int hist;                    /* the histogram that stats asks for */
+} FN(acc_opts);
+
 /* Returns 0, or -1 when out of memory. */
-static int FN(acc_init)(FN(acc) *c, int64_t blocks, int64_t n, int counts, double lo, double hi,
-                        int with_units, int with_colsum, const ic_stats *st, int with_hist)
+static int FN(acc_init)(FN(acc) *c, grid g, const ic_stats *st, FN(acc_opts) o)
 {
-    size_t cells = (size_t)(blocks * n) + 1;
+    int64_t tiles = g.nr * g.nc, n = g.cols;
+    size_t cells = (size_t)(g.nr * n) + 1;
     memset(c, 0, sizeof *c);
-    c->n = n;
-    c->counts = counts;
-    c->blocks = blocks;
-    c->lo = (REAL)lo;
-    if ((double)c->lo < lo)
+    c->g = g;
+    c->counts = o.counts;
+    c->lo = (REAL)o.sat_lo;
+    if ((double)c->lo < o.sat_lo)
         c->lo = NEXTAFTER(c->lo, INFINITY);
-    c->hi = (REAL)hi;
-    if ((double)c->hi > hi)
+    c->hi = (REAL)o.sat_hi;
+    if ((double)c->hi > o.sat_hi)
         c->hi = NEXTAFTER(c->hi, -INFINITY);
-    int ok = (c->lanes = calloc((size_t)blocks + 1, sizeof(FN(lanes)))) != NULL;
-    if (with_units) {
+    int ok = (c->lanes = calloc((size_t)tiles + 1, sizeof(FN(lanes)))) != NULL
+             && (c->parts = calloc((size_t)g.nc + 1, sizeof(unit_part))) != NULL;
+    if (o.units) {
         FN(units) *u = &c->units;
         ok = ok && (u->s1 = calloc(cells, sizeof(double))) && (u->s2 = calloc(cells, sizeof(double)))
              && (u->shift = calloc(cells, sizeof(double)))
              && (u->nonfinite = calloc(cells, sizeof(int32_t)))
              && (u->hash = calloc(cells, sizeof(uint64_t)));
         if (st && st->unit_summary)
-            ok = ok && distinct_set_init(&c->seen, n) == 0;
+            ok = ok && (c->hashes = calloc((size_t)n + 1, sizeof(uint64_t)))
+                 && distinct_set_init(&c->seen, n) == 0;
     }
-    if (with_colsum)
+    if (o.colsum)
         ok = ok && (c->colsum = calloc(cells, sizeof(double)));
-    if (with_hist && st && st->hist) {
+    if (o.hist && st && st->hist) {
         c->nbins = st->nbins;
         c->hist_later = st->hist_sigmas > 0;
         if (!c->hist_later)
             c->geom = hist_geometry(st->hist_lo, st->hist_hi, st->nbins);
-        ok = ok && (c->hist = calloc((size_t)(blocks * HIST_COPIES * (st->nbins + 3)), sizeof(int64_t)));
+        ok = ok && (c->hist = calloc((size_t)(tiles * HIST_COPIES * (st->nbins + 3)), sizeof(int64_t)));
     }
     if (!ok) {
         FN(acc_free)(c);
@@ -172,7 +186,7 @@ static void FN(lanes_start)(FN(lanes) *m)
     }
 }
 
-/* The shift: the block's first finite value. */
+/* The shift: the tile's first finite value. */
 static void FN(lanes_shift)(FN(lanes) *m, const REAL *v, int64_t n)
 {
     for (int64_t j = 0; j < n; j++)
@@ -407,24 +421,30 @@ static void FN(hist_row)(const REAL *v, int64_t n, int64_t *hist, const hist_geo
     }
 }
 
-/* Accumulates row `i` of block `blk`, except the per-unit sums (acc_units).
- * With them, the sums of the moments come from the per-unit sums. */
-static void FN(acc_row)(FN(acc) *c, int64_t blk, int64_t i, const REAL *v, int bad)
+static int64_t *FN(acc_hist_of)(const FN(acc) *c, const tile *t)
 {
-    int64_t n = c->n, o = blk * n;
-    FN(lanes) *m = &c->lanes[blk];
+    return c->hist + t->index * HIST_COPIES * (c->nbins + 3);
+}
+
+/* Accumulates row `i` of tile t (its t->c1 - t->c0 values v), except the
+ * per-unit sums (acc_units). With them, the sums of the moments come from
+ * the per-unit sums. */
+static void FN(acc_row)(FN(acc) *c, const tile *t, int64_t i, const REAL *v, int bad)
+{
+    int64_t len = t->c1 - t->c0;
+    FN(lanes) *m = &c->lanes[t->index];
     if (i == 0)
         FN(lanes_start)(m);
     if (!m->shifted)
-        FN(lanes_shift)(m, v, n);
+        FN(lanes_shift)(m, v, len);
     if (bad)
-        FN(lanes_slow)(m, v, n, c->counts, c->lo, c->hi);
+        FN(lanes_slow)(m, v, len, c->counts, c->lo, c->hi);
     else
-        FN(lanes_fast)(m, v, n, c->counts, c->units.s1 != NULL, c->lo, c->hi);
+        FN(lanes_fast)(m, v, len, c->counts, c->units.s1 != NULL, c->lo, c->hi);
     if (c->colsum)
-        FN(units_sum)(v, n, c->colsum + o);
+        FN(units_sum)(v, len, c->colsum + t->rb * c->g.cols + t->c0);
     if (c->hist && !c->hist_later)
-        FN(hist_row)(v, n, c->hist + blk * HIST_COPIES * (c->nbins + 3), &c->geom);
+        FN(hist_row)(v, len, FN(acc_hist_of)(c, t), &c->geom);
 }
 
 /* hist_later: the range from the merged moments m (st->hist_range receives it). */
@@ -434,19 +454,20 @@ static void FN(acc_hist_range)(FN(acc) *c, const ic_moments *m, const ic_stats *
     c->geom = hist_geometry(st->hist_range[0], st->hist_range[1], c->nbins);
 }
 
-/* hist_later: the second pass, over the nr rows v of block `blk`. */
-static void FN(acc_hist_rows)(FN(acc) *c, int64_t blk, const REAL *v, int64_t nr)
+/* hist_later: the second pass, over tile t of v (row stride ld). */
+static void FN(acc_hist_tile)(FN(acc) *c, const tile *t, const REAL *v, int64_t ld)
 {
-    FN(hist_row)(v, nr * c->n, c->hist + blk * HIST_COPIES * (c->nbins + 3), &c->geom);
+    for (int64_t r = t->r0; r < t->r1; r++)
+        FN(hist_row)(v + r * ld + t->c0, t->c1 - t->c0, FN(acc_hist_of)(c, t), &c->geom);
 }
 
-/* z += b and the moments of z for row `i` of block `blk` (an acc without
- * counts, units, histogram or column sums); returns nonzero when z + b is
- * not finite somewhere. */
-static int FN(acc_bias_row)(FN(acc) *c, int64_t blk, int64_t i, REAL *z, const REAL *b)
+/* z += b and the moments of z for row `i` of tile t (an acc without counts,
+ * units, histogram or column sums); b is the tile's part of the bias, or
+ * NULL. Returns nonzero when z + b is not finite somewhere. */
+static int FN(acc_bias_row)(FN(acc) *c, const tile *t, int64_t i, REAL *z, const REAL *b)
 {
-    int64_t n = c->n;
-    FN(lanes) *m = &c->lanes[blk];
+    int64_t n = t->c1 - t->c0;
+    FN(lanes) *m = &c->lanes[t->index];
     if (i == 0)
         FN(lanes_start)(m);
     if (m->shifted) {
@@ -464,39 +485,85 @@ static int FN(acc_bias_row)(FN(acc) *c, int64_t blk, int64_t i, REAL *z, const R
     return bad;
 }
 
-/* Per-unit sums of rows i0 .. i0 + nr of block `blk` (row stride n), `bad`
- * when any of them holds NaN or infinities. */
-static void FN(acc_units)(FN(acc) *c, int64_t blk, int64_t i0, const REAL *v, int64_t nr, int bad)
+/* Per-unit sums of rows i0 .. i0 + nr of tile t (v: row i0's values, row
+ * stride the tensor's width), `bad` when any of them holds NaN or
+ * infinities. */
+static void FN(acc_units)(FN(acc) *c, const tile *t, int64_t i0, const REAL *v, int64_t nr, int bad)
 {
-    int64_t n = c->n, o = blk * n;
+    int64_t ld = c->g.cols, n = t->c1 - t->c0, o = t->rb * ld + t->c0;
     FN(units) *u = &c->units;
     if (!u->s1)
         return;
     if (i0 == 0)
         FN(units_first)(v, n, u->shift + o);
     if (!bad && nr == UNIT_ROWS) {
-        FN(units_group)(v, n, n, u->s1 + o, u->s2 + o, u->shift + o, u->hash + o);
+        FN(units_group)(v, ld, n, u->s1 + o, u->s2 + o, u->shift + o, u->hash + o);
         return;
     }
     for (int64_t i = 0; i < nr; i++)
         if (bad)
-            FN(units_slow)(v + i * n, n, u, o);
+            FN(units_slow)(v + i * ld, n, u, o);
         else
-            FN(units_fast)(v + i * n, n, u->s1 + o, u->s2 + o, u->shift + o, u->hash + o);
+            FN(units_fast)(v + i * ld, n, u->s1 + o, u->s2 + o, u->shift + o, u->hash + o);
 }
 
-/* Merges the blocks in order: moments, per-unit [mean, var] (units, may be
- * NULL), unit hashes, their summary (may be NULL: dead units, distinct
- * units, the std of the unit means) and the column sums. With per-unit
- * sums, the moments' count, mean and m2 merge the units' in order. */
-static void FN(acc_finish)(FN(acc) *c, const int64_t *rows_of, ic_moments *m,
-                           double *units, uint64_t *hash, double *summary, REAL *colsum)
+/* Merges the row blocks of the units of column tile `cb`, in order: their
+ * per-unit [mean, var] into `units` (may be NULL), their hashes into `hash`
+ * (may be NULL) and c->hashes, their moments and the moments of their means
+ * into c->parts[cb], and the column sums into colsum (may be NULL). The
+ * column tiles are independent, so threads share them. */
+static void FN(acc_merge_units)(FN(acc) *c, int64_t cb, double *units, uint64_t *hash, REAL *colsum)
 {
-    int64_t n = c->n;
+    int64_t n = c->g.cols, j0 = cb * c->g.tc, j1 = j0 + c->g.tc < n ? j0 + c->g.tc : n;
+    unit_part *part = &c->parts[cb];
+    memset(part, 0, sizeof *part);
+    if (c->units.s1)
+        for (int64_t j = j0; j < j1; j++) {
+            const FN(units) *u = &c->units;
+            double count = 0, mean = 0, m2 = 0;
+            uint64_t h = 0;
+            for (int64_t b = 0; b < c->g.nr; b++) {
+                int64_t o = b * n + j;
+                double nb = (double)(grid_rows(&c->g, b) - u->nonfinite[o]);
+                if (nb > 0) {
+                    double s1 = u->s1[o], m2_b = u->s2[o] - s1 * (s1 / nb);
+                    chan_merge(&count, &mean, &m2, nb, u->shift[o] + s1 / nb, m2_b > 0 ? m2_b : 0.0);
+                }
+                h = h * HASH_PRIME + u->hash[o];
+            }
+            if (units) {
+                units[j] = count > 0 ? mean : NAN;
+                units[n + j] = count > 0 ? m2 / count : NAN;
+            }
+            if (hash)
+                hash[j] = h;
+            if (c->hashes) {
+                double um = count > 0 ? mean : NAN;
+                c->hashes[j] = h;
+                chan_merge(&part->units, &part->unit_mean, &part->unit_m2, 1.0, um, 0.0);
+                part->dead += um == 0 && m2 == 0;
+            }
+            chan_merge(&part->count, &part->mean, &part->m2, count, mean, m2);
+        }
+    if (colsum && c->colsum)
+        for (int64_t j = j0; j < j1; j++) {
+            double sum = 0;
+            for (int64_t b = 0; b < c->g.nr; b++)
+                sum += c->colsum[b * n + j];
+            colsum[j] = (REAL)sum;
+        }
+}
+
+/* After acc_merge_units of every column tile: the moments m, in tile order,
+ * and the units' summary (may be NULL: dead units, distinct units, the std
+ * of the unit means). */
+static void FN(acc_finish)(FN(acc) *c, ic_moments *m, double *summary)
+{
+    int64_t tiles = c->g.nr * c->g.nc;
     double lo = INFINITY, hi = -INFINITY;
     moments_empty(m);
-    for (int64_t b = 0; b < c->blocks; b++) {
-        const FN(lanes) *l = &c->lanes[b];
+    for (int64_t t = 0; t < tiles; t++) {
+        const FN(lanes) *l = &c->lanes[t];
         double s1 = 0, s2 = 0;
         for (int k = 0; k < LANES; k++) {
             s1 += l->s1[k];
@@ -514,61 +581,34 @@ static void FN(acc_finish)(FN(acc) *c, const int64_t *rows_of, ic_moments *m,
                        m2 > 0 ? m2 : 0.0);
         }
     }
-    double dead = 0, first = 0, s1 = 0, s2 = 0;   /* the summary's sums, of unit means - the first */
-    if (c->units.s1)
-        for (int64_t j = 0; j < n; j++) {
-            const FN(units) *u = &c->units;
-            double count = 0, mean = 0, m2 = 0;
-            uint64_t h = 0;
-            for (int64_t b = 0; b < c->blocks; b++) {
-                int64_t o = b * n + j;
-                double nb = (double)(rows_of[b] - u->nonfinite[o]);
-                if (nb > 0) {
-                    double s1 = u->s1[o], m2_b = u->s2[o] - s1 * (s1 / nb);
-                    chan_merge(&count, &mean, &m2, nb, u->shift[o] + s1 / nb, m2_b > 0 ? m2_b : 0.0);
-                }
-                h = h * HASH_PRIME + u->hash[o];
-            }
-            if (units) {
-                units[j] = count > 0 ? mean : NAN;
-                units[n + j] = count > 0 ? m2 / count : NAN;
-            }
-            if (hash)
-                hash[j] = h;
-            if (summary) {
-                double um = count > 0 ? mean : NAN;
-                first = j == 0 ? um : first;
-                s1 += um - first;
-                s2 += (um - first) * (um - first);
-                dead += um == 0 && m2 == 0;
-                distinct_set_add(&c->seen, h);
-            }
-            chan_merge(&m->count, &m->mean, &m->m2, count, mean, m2);
+    if (c->units.s1) {
+        unit_part all = {0};
+        for (int64_t cb = 0; cb < c->g.nc; cb++) {
+            const unit_part *p = &c->parts[cb];
+            chan_merge(&m->count, &m->mean, &m->m2, p->count, p->mean, p->m2);
+            chan_merge(&all.units, &all.unit_mean, &all.unit_m2, p->units, p->unit_mean, p->unit_m2);
+            all.dead += p->dead;
         }
-    if (summary) {
-        double mu = s1 / (double)n, var = s2 / (double)n - mu * mu;
-        summary[0] = dead;
-        summary[1] = (double)c->seen.count;
-        summary[2] = var != var ? NAN : sqrt(var > 0 ? var : 0.0);
+        if (summary && c->hashes) {
+            for (int64_t j = 0; j < c->g.cols; j++)
+                distinct_set_add(&c->seen, c->hashes[j]);
+            double var = all.unit_m2 / all.units;
+            summary[0] = all.dead;
+            summary[1] = (double)c->seen.count;
+            summary[2] = var != var ? NAN : sqrt(var > 0 ? var : 0.0);
+        }
     }
     if (m->count > 0) {
         m->min = lo;
         m->max = hi;
     }
-    if (colsum)
-        for (int64_t j = 0; j < n; j++) {
-            double sum = 0;
-            for (int64_t b = 0; b < c->blocks; b++)
-                sum += c->colsum[b * n + j];
-            colsum[j] = (REAL)sum;
-        }
 }
 
-/* Adds the blocks' histograms to hist (may be NULL). */
+/* Adds the tiles' histograms to hist (may be NULL). */
 static void FN(acc_hist_finish)(const FN(acc) *c, int64_t *hist)
 {
     if (hist && c->hist)
-        for (int64_t b = 0; b < c->blocks * HIST_COPIES; b++)
+        for (int64_t b = 0; b < c->g.nr * c->g.nc * HIST_COPIES; b++)
             for (int64_t k = 0; k < c->nbins + 2; k++)
                 hist[k] += c->hist[b * (c->nbins + 3) + k];
 }
@@ -586,102 +626,103 @@ IC_SIMD static double FN(sum_squares)(const REAL *v, int64_t n)
     return ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
 }
 
-static int64_t *FN(rows_of_blocks)(int64_t total, int64_t rows, int64_t blocks)
+/* Sum of squares of tile t of v (row stride ld), row by row. */
+static double FN(tile_sum_squares)(const REAL *v, int64_t ld, const tile *t)
 {
-    int64_t *r = malloc(((size_t)blocks + 1) * sizeof(int64_t));
-    if (r)
-        for (int64_t b = 0; b < blocks; b++)
-            r[b] = total - b * rows < rows ? total - b * rows : rows;
-    return r;
+    double sum = 0;
+    for (int64_t r = t->r0; r < t->r1; r++)
+        sum += FN(sum_squares)(v + r * ld + t->c0, t->c1 - t->c0);
+    return sum;
+}
+
+/* Row-major C (m x n, ldc) = op(A) (m x k) @ op(B) (k x n), 'T' transposing a
+ * row-major operand: one BLAS call on the transposed problem (as
+ * sklearn/utils/_cython_blas.pyx does). Every dimension is < 2^31. */
+static void FN(gemm_rm)(GEMM *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k,
+                        const REAL *a, int64_t lda, const REAL *b, int64_t ldb, REAL *c, int64_t ldc)
+{
+    int M = (int)n, N = (int)m, K = (int)k, la = (int)lda, lb = (int)ldb, lc = (int)ldc;
+    REAL one = 1, zero = 0;
+    gemm(&tb, &ta, &M, &N, &K, &one, (REAL *)b, &lb, (REAL *)a, &la, &zero, c, &lc);
 }
 
 int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_out,
                             const REAL *x, const REAL *w, const REAL *b, REAL *z, REAL *a,
                             const ic_act *act, const ic_stats *st, int nthreads)
 {
-    int64_t rows = block_rows(batch, n_out), blocks = (batch + rows - 1) / rows;
+    grid g = grid_of(batch, n_out, n_in);
+    int64_t tiles = g.nr * g.nc;
     REAL *c = z ? z : a, p = (REAL)act->param;
     int id = act->id, later = st && st->hist && st->hist_sigmas > 0;
     FN(acc) zacc, aacc;
-    int64_t *rows_of = NULL;
     if (st) {
-        rows_of = FN(rows_of_blocks)(batch, rows, blocks);
-        if (!rows_of)
+        if (FN(acc_init)(&zacc, g, st, (FN(acc_opts)){0}) < 0)
             return -1;
-        if (FN(acc_init)(&zacc, blocks, n_out, 0, -INFINITY, INFINITY, 0, 0, st, 0) < 0) {
-            free(rows_of);
-            return -1;
-        }
-        if (FN(acc_init)(&aacc, blocks, n_out, 1, st->sat_lo, st->sat_hi,
-                         st->units || st->unit_hash || st->unit_summary, 0, st, 1) < 0) {
+        FN(acc_opts) o = {.counts = 1, .sat_lo = st->sat_lo, .sat_hi = st->sat_hi, .hist = 1,
+                          .units = st->units || st->unit_hash || st->unit_summary};
+        if (FN(acc_init)(&aacc, g, st, o) < 0) {
             FN(acc_free)(&zacc);
-            free(rows_of);
             return -1;
         }
     }
-    int64_t teams = team_count(nthreads, blocks);
+    nthreads = team_size(nthreads, tiles);
     int home = ic_team_home();
-    IC_PARALLEL(teams > 1)
+    IC_PARALLEL(nthreads > 1)
     {
         ic_pin pin;
         ic_pin_start(&pin, home);
-        int64_t t, b0, b1;
-        for (t = IC_THREAD; t < teams; t += IC_THREADS) {
-            /* one GEMM over this thread's blocks (BLAS is fastest on big
-             * products), then the statistics block by block */
-            team_blocks(t, teams, blocks, &b0, &b1);
-            int64_t r0 = b0 * rows, r1 = b1 * rows < batch ? b1 * rows : batch;
-            int m = (int)n_out, n = (int)(r1 - r0), k = (int)n_in;
-            REAL one = 1, zero = 0;
-            char no = 'N';
-            gemm(&no, &no, &m, &n, &k, &one, (REAL *)w, &m, (REAL *)x + r0 * n_in, &k, &zero,
-                 c + r0 * n_out, &m);
-            for (int64_t bk = b0; bk < b1; bk++) {
-                int64_t first = bk * rows, nr = block_len(batch, rows, bk);
-                int64_t i0 = 0;
-                int group_bad = 0;
-                for (int64_t i = 0; i < nr; i++) {
-                    REAL *zr = c + (first + i) * n_out, *ar = a + (first + i) * n_out;
-                    int bad = st ? FN(acc_bias_row)(&zacc, bk, i, zr, b) : FN(add_bias)(zr, b, n_out);
-                    FN(phi_row)(id, p, zr, ar, n_out);
-                    if (!st)
-                        continue;
-                    bad = FN(any_nonfinite)(ar, n_out);
-                    FN(acc_row)(&aacc, bk, i, ar, bad);
-                    group_bad |= bad;
-                    if (i + 1 - i0 == UNIT_ROWS || i + 1 == nr) {
-                        FN(acc_units)(&aacc, bk, i0, a + (first + i0) * n_out, i + 1 - i0, group_bad);
-                        i0 = i + 1;
-                        group_bad = 0;
-                    }
+        IC_FOR_DYNAMIC
+        for (int64_t s = 0; s < tiles; s++) {
+            tile t = tile_at(&g, s);
+            int64_t len = t.c1 - t.c0, i0 = 0;
+            int group_bad = 0;
+            FN(gemm_rm)(gemm, 'N', 'N', t.r1 - t.r0, len, n_in, x + t.r0 * n_in, n_in, w + t.c0, n_out,
+                        c + t.r0 * n_out + t.c0, n_out);
+            /* bias, phi and the statistics while the tile is in cache */
+            for (int64_t i = 0; i < t.r1 - t.r0; i++) {
+                REAL *zr = c + (t.r0 + i) * n_out + t.c0, *ar = a + (t.r0 + i) * n_out + t.c0;
+                const REAL *br = b ? b + t.c0 : NULL;
+                int bad = st ? FN(acc_bias_row)(&zacc, &t, i, zr, br) : FN(add_bias)(zr, br, len);
+                FN(phi_row)(id, p, zr, ar, len);
+                if (!st)
+                    continue;
+                bad = FN(any_nonfinite)(ar, len);
+                FN(acc_row)(&aacc, &t, i, ar, bad);
+                group_bad |= bad;
+                if (i + 1 - i0 == UNIT_ROWS || t.r0 + i + 1 == t.r1) {
+                    FN(acc_units)(&aacc, &t, i0, a + (t.r0 + i0) * n_out + t.c0, i + 1 - i0, group_bad);
+                    i0 = i + 1;
+                    group_bad = 0;
                 }
             }
         }
+        if (st) {
+            IC_FOR
+            for (int64_t cb = 0; cb < g.nc; cb++)
+                FN(acc_merge_units)(&aacc, cb, st->units, st->unit_hash, NULL);
+        }
         if (later) {
-            /* the histogram's range needs every block's moments */
-            IC_BARRIER
+            /* the histogram's range needs every tile's moments */
             IC_SINGLE
             {
-                FN(acc_finish)(&aacc, rows_of, &st->moments[1], st->units, st->unit_hash, st->unit_summary,
-                               NULL);
+                FN(acc_finish)(&aacc, &st->moments[1], st->unit_summary);
                 FN(acc_hist_range)(&aacc, &st->moments[1], st);
             }
-            for (t = IC_THREAD; t < teams; t += IC_THREADS) {
-                team_blocks(t, teams, blocks, &b0, &b1);
-                for (int64_t bk = b0; bk < b1; bk++)
-                    FN(acc_hist_rows)(&aacc, bk, a + bk * rows * n_out, block_len(batch, rows, bk));
+            IC_FOR_DYNAMIC
+            for (int64_t s = 0; s < tiles; s++) {
+                tile t = tile_at(&g, s);
+                FN(acc_hist_tile)(&aacc, &t, a, n_out);
             }
         }
         ic_pin_end(&pin);
     }
     if (st) {
-        FN(acc_finish)(&zacc, rows_of, &st->moments[0], NULL, NULL, NULL, NULL);
+        FN(acc_finish)(&zacc, &st->moments[0], NULL);
         if (!later)
-            FN(acc_finish)(&aacc, rows_of, &st->moments[1], st->units, st->unit_hash, st->unit_summary, NULL);
+            FN(acc_finish)(&aacc, &st->moments[1], st->unit_summary);
         FN(acc_hist_finish)(&aacc, st->hist);
         FN(acc_free)(&zacc);
         FN(acc_free)(&aacc);
-        free(rows_of);
     }
     return 0;
 }
@@ -692,117 +733,133 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
                              REAL *z_below, REAL *x_below, const ic_act *act_below,
                              const ic_stats *st, int nthreads)
 {
-    int64_t rows = block_rows(batch, n_out), blocks = (batch + rows - 1) / rows, blk;
-    int64_t wrows = block_rows(n_in, n_out), slices = (n_in + wrows - 1) / wrows, s;
+    /* dZ's statistics over the forward's grid; dX = dZ W^T and dW = X^T dZ
+     * each over a grid of its own output, K whole in every call */
+    grid g = grid_of(batch, n_out, n_in), gx = grid_of(batch, n_in, n_out), gw = grid_of(n_in, n_out, batch);
+    int64_t tiles = g.nr * g.nc, xtiles = dx ? gx.nr * gx.nc : 0, wtiles = gw.nr * gw.nc;
+    int64_t below = z_below ? gx.nr : 0;
     REAL p = (REAL)act->param, p_below = z_below ? (REAL)act_below->param : 0;
     int id = act->id, id_below = z_below ? act_below->id : 0;
     int later = st && st->hist && st->hist_sigmas > 0;
     const REAL *input = z_below ? x_below : x;
     FN(acc) gacc;
-    int64_t *rows_of = FN(rows_of_blocks)(batch, rows, blocks);
-    double *dx_sq = calloc((size_t)blocks + 1, sizeof(double));
-    double *dw_sq = calloc((size_t)slices + 1, sizeof(double));
-    double *w_sq = calloc((size_t)slices + 1, sizeof(double));
-    int ok = rows_of && dx_sq && dw_sq && w_sq;
-    /* the accumulators also carry db's column sums when there are no statistics */
-    if (ok)
-        ok = FN(acc_init)(&gacc, blocks, n_out, 1, -INFINITY, INFINITY, 0, db != NULL, st, 1) == 0;
-    if (!ok) {
-        free(rows_of); free(dx_sq); free(dw_sq); free(w_sq);
+    double *dx_sq = calloc((size_t)(gx.nr * gx.nc) + 1, sizeof(double));
+    double *dw_sq = calloc((size_t)wtiles + 1, sizeof(double));
+    double *w_sq = calloc((size_t)wtiles + 1, sizeof(double));
+    /* the accumulator also carries db's column sums when there are no statistics */
+    FN(acc_opts) o = {.counts = 1, .sat_lo = -INFINITY, .sat_hi = INFINITY, .colsum = db != NULL, .hist = 1};
+    if (!(dx_sq && dw_sq && w_sq) || FN(acc_init)(&gacc, g, st, o) < 0) {
+        free(dx_sq); free(dw_sq); free(w_sq);
         return -1;
     }
-    int64_t teams = team_count(nthreads, blocks), wteams = team_count(nthreads, slices);
+    int64_t most = tiles + below > xtiles + wtiles ? tiles + below : xtiles + wtiles;
+    nthreads = team_size(nthreads, most);
     int home = ic_team_home();
-    IC_PARALLEL(teams > 1 || wteams > 1)
+    IC_PARALLEL(nthreads > 1)
     {
         ic_pin pin;
         ic_pin_start(&pin, home);
-        int64_t t, b0, b1;
-        for (t = IC_THREAD; t < teams; t += IC_THREADS) {
-            team_blocks(t, teams, blocks, &b0, &b1);
-            for (int64_t bk = b0; bk < b1; bk++) {
-                int64_t first = bk * rows, nr = block_len(batch, rows, bk);
-                for (int64_t i = 0; i < nr; i++) {
-                    REAL *gr = grad + (first + i) * n_out;
-                    const REAL *zr = z + (first + i) * n_out;
-                    if (z_is_dphi)
-                        FN(mul_row)(gr, zr, n_out);
-                    else
-                        FN(dphi_row)(id, p, zr, gr, n_out);
-                    if (st)
-                        FN(acc_row)(&gacc, bk, i, gr, FN(any_nonfinite)(gr, n_out));
-                    else if (db)
-                        FN(units_sum)(gr, n_out, gacc.colsum + bk * n_out);
-                }
+        /* dZ = dA phi'(z) with its statistics; the layer below's input */
+        IC_FOR_DYNAMIC
+        for (int64_t s = 0; s < tiles + below; s++) {
+            if (s >= tiles) {
+                int64_t r0 = (s - tiles) * gx.tr, rows = grid_rows(&gx, s - tiles);
+                FN(phi_dphi_row)(id_below, p_below, z_below + r0 * n_in, x_below + r0 * n_in, rows * n_in);
+                continue;
+            }
+            tile t = tile_at(&g, s);
+            int64_t len = t.c1 - t.c0;
+            for (int64_t i = 0; i < t.r1 - t.r0; i++) {
+                REAL *gr = grad + (t.r0 + i) * n_out + t.c0;
+                const REAL *zr = z + (t.r0 + i) * n_out + t.c0;
+                if (z_is_dphi)
+                    FN(mul_row)(gr, zr, len);
+                else
+                    FN(dphi_row)(id, p, zr, gr, len);
+                if (st)
+                    FN(acc_row)(&gacc, &t, i, gr, FN(any_nonfinite)(gr, len));
+                else if (db)
+                    FN(units_sum)(gr, len, gacc.colsum + t.rb * n_out + t.c0);
             }
         }
+        IC_FOR
+        for (int64_t cb = 0; cb < g.nc; cb++)
+            FN(acc_merge_units)(&gacc, cb, NULL, NULL, db);
         if (later) {
-            IC_BARRIER
             IC_SINGLE
             {
-                FN(acc_finish)(&gacc, rows_of, &st->moments[0], NULL, NULL, NULL, db);
+                FN(acc_finish)(&gacc, &st->moments[0], NULL);
                 FN(acc_hist_range)(&gacc, &st->moments[0], st);
             }
-            for (t = IC_THREAD; t < teams; t += IC_THREADS) {
-                team_blocks(t, teams, blocks, &b0, &b1);
-                for (int64_t bk = b0; bk < b1; bk++)
-                    FN(acc_hist_rows)(&gacc, bk, grad + bk * rows * n_out, block_len(batch, rows, bk));
+            IC_FOR_DYNAMIC
+            for (int64_t s = 0; s < tiles; s++) {
+                tile t = tile_at(&g, s);
+                FN(acc_hist_tile)(&gacc, &t, grad, n_out);
             }
         }
-        for (t = IC_THREAD; t < teams; t += IC_THREADS) {
-            team_blocks(t, teams, blocks, &b0, &b1);
-            int64_t r0 = b0 * rows, r1 = b1 * rows < batch ? b1 * rows : batch;
-            if (z_below)
-                FN(phi_dphi_row)(id_below, p_below, z_below + r0 * n_in, x_below + r0 * n_in,
-                                 (r1 - r0) * n_in);
-            if (dx) {
-                int m = (int)n_in, n = (int)(r1 - r0), k = (int)n_out;
-                REAL one = 1, zero = 0;
-                char no = 'N', tr = 'T';
-                gemm(&tr, &no, &m, &n, &k, &one, (REAL *)w, &k, grad + r0 * n_out, &k, &zero,
-                     dx + r0 * n_in, &m);
-                if (st)
-                    for (int64_t bk = b0; bk < b1; bk++)
-                        dx_sq[bk] = FN(sum_squares)(dx + bk * rows * n_in, block_len(batch, rows, bk) * n_in);
-            }
-        }
-        /* dW needs every row of dZ (and of the input) */
-        IC_BARRIER
-        for (t = IC_THREAD; t < wteams; t += IC_THREADS) {
-            int64_t s0, s1;
-            team_blocks(t, wteams, slices, &s0, &s1);
-            int64_t i0 = s0 * wrows, i1 = s1 * wrows < n_in ? s1 * wrows : n_in;
-            int m = (int)n_out, n = (int)(i1 - i0), k = (int)batch, ldb = (int)n_in;
-            REAL one = 1, zero = 0;
-            char no = 'N', tr = 'T';
-            gemm(&no, &tr, &m, &n, &k, &one, grad, &m, (REAL *)input + i0, &ldb, &zero, dw + i0 * n_out, &m);
-            if (st)
-                for (int64_t sl = s0; sl < s1; sl++) {
-                    int64_t len = block_len(n_in, wrows, sl) * n_out;
-                    dw_sq[sl] = FN(sum_squares)(dw + sl * wrows * n_out, len);
-                    w_sq[sl] = FN(sum_squares)(w + sl * wrows * n_out, len);
+        /* dW (the larger products first), then dX */
+        IC_FOR_DYNAMIC
+        for (int64_t s = 0; s < wtiles + xtiles; s++) {
+            if (s < wtiles) {
+                tile t = tile_at(&gw, s);
+                int64_t off = t.r0 * n_out + t.c0;
+                FN(gemm_rm)(gemm, 'T', 'N', t.r1 - t.r0, t.c1 - t.c0, batch, input + t.r0, n_in,
+                            grad + t.c0, n_out, dw + off, n_out);
+                if (st) {
+                    dw_sq[t.index] = FN(tile_sum_squares)(dw, n_out, &t);
+                    w_sq[t.index] = FN(tile_sum_squares)(w, n_out, &t);
                 }
+            } else {
+                tile t = tile_at(&gx, s - wtiles);
+                FN(gemm_rm)(gemm, 'N', 'T', t.r1 - t.r0, t.c1 - t.c0, n_out, grad + t.r0 * n_out, n_out,
+                            w + t.c0 * n_out, n_out, dx + t.r0 * n_in + t.c0, n_in);
+                if (st)
+                    dx_sq[t.index] = FN(tile_sum_squares)(dx, n_in, &t);
+            }
         }
         ic_pin_end(&pin);
     }
     ic_moments unused;
     if (!later)
-        FN(acc_finish)(&gacc, rows_of, st ? &st->moments[0] : &unused, NULL, NULL, NULL, db);
+        FN(acc_finish)(&gacc, st ? &st->moments[0] : &unused, NULL);
     FN(acc_hist_finish)(&gacc, st ? st->hist : NULL);
     if (st && st->sums) {
         double sums[4] = {0, 0, 0, 0};
-        for (blk = 0; blk < blocks; blk++)
-            sums[0] += dx_sq[blk];
-        for (s = 0; s < slices; s++) {
-            sums[1] += dw_sq[s];
-            sums[3] += w_sq[s];
+        for (int64_t t = 0; t < xtiles; t++)
+            sums[0] += dx_sq[t];
+        for (int64_t t = 0; t < wtiles; t++) {
+            sums[1] += dw_sq[t];
+            sums[3] += w_sq[t];
         }
         if (db)
             sums[2] = FN(sum_squares)(db, n_out);
         memcpy(st->sums, sums, sizeof sums);
     }
     FN(acc_free)(&gacc);
-    free(rows_of); free(dx_sq); free(dw_sq); free(w_sq);
+    free(dx_sq); free(dw_sq); free(w_sq);
+    return 0;
+}
+
+int IC_CAT(ic_gemm, SUF)(GEMM *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, REAL alpha,
+                         const REAL *a, int64_t lda, const REAL *b, int64_t ldb, REAL beta, REAL *c,
+                         int64_t ldc, int nthreads)
+{
+    grid g = grid_of(m, n, k);
+    int64_t tiles = g.nr * g.nc;
+    nthreads = team_size(nthreads, tiles);
+    IC_PARALLEL(nthreads > 1)
+    {
+        IC_FOR_DYNAMIC
+        for (int64_t s = 0; s < tiles; s++) {
+            tile t = tile_at(&g, s);
+            const REAL *at = ta == 'N' ? a + t.r0 * lda : a + t.r0;
+            const REAL *bt = tb == 'N' ? b + t.c0 : b + t.c0 * ldb;
+            int M = (int)(t.c1 - t.c0), N = (int)(t.r1 - t.r0), K = (int)k, la = (int)lda, lb = (int)ldb,
+                lc = (int)ldc;
+            REAL al = alpha, be = beta;
+            gemm(&tb, &ta, &M, &N, &K, &al, (REAL *)bt, &lb, (REAL *)at, &la, &be, c + t.r0 * ldc + t.c0, &lc);
+        }
+    }
     return 0;
 }
 

@@ -40,7 +40,7 @@ import pytest
 
 import initcore
 from initcore import _layers
-from initcore._network import single_threaded_blas
+from initcore._blas import single_threaded_blas
 from initcore.activations import ACTIVATIONS
 from reference import GELU_TANH_C, ref_dphi, ref_phi
 
