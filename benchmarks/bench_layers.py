@@ -16,11 +16,14 @@ Batch 1024, float32, x @ w with w of (width, width). The statistics are those
   take the norms in float32 (np.vdot / torch.dot), initcore in float64.
 
 ``sgemm`` and ``sgemm_backward_floor`` are the bare products (numpy.matmul
-into out=, BLAS on all its threads): the floors the fused kernels are
+into out=, BLAS on the benchmark's threads): the floors the fused kernels are
 measured against. initcore's kernels call BLAS on one thread from each of
 their own OpenMP threads, so they run inside `single_threaded_blas`.
 The torch peers are a class of their own so that torch is imported only for
 them and skipped where it is not installed.
+
+The second parameter, `threads`, is the thread count of initcore, BLAS and
+torch alike (see `_peers.Threads`), so each ratio compares like with like.
 """
 import math
 
@@ -30,7 +33,7 @@ from initcore import _layers
 from initcore._blas import single_threaded_blas
 from initcore.activations import get_activation
 
-from ._peers import torch_or_skip
+from ._peers import THREADS, Threads, torch_or_skip
 
 BATCH = 1024
 WIDTHS = [256, 512, 1024, 2048]
@@ -175,58 +178,60 @@ def torch_norms(torch, *tensors):
     return [torch.dot(t.reshape(-1), t.reshape(-1)) if t is not None else None for t in tensors]
 
 
-class Layer:
-    params = WIDTHS
-    param_names = ["width"]
+class Layer(Threads):
+    params = [WIDTHS, THREADS]
+    param_names = ["width", "threads"]
     timeout = 120
 
-    def setup(self, width):
+    def setup(self, width, threads):
+        self.use_threads(threads)
         self.x, self.w, self.b, self.z, self.a, self.da = layer_data(width)
         self.out, self.zbuf, self.grad, self.dx = (np.empty_like(self.a) for _ in range(4))
         self.dz = self.da * (1 - self.a * self.a)  # the floor's operand: the real dZ
         self.dw, self.db = np.empty_like(self.w), np.empty_like(self.b)
 
-    def time_sgemm(self, width):
+    def time_sgemm(self, width, threads):
         np.matmul(self.x, self.w, out=self.out)
 
-    def time_fused_forward(self, width):
+    def time_fused_forward(self, width, threads):
         fused_forward(self.x, self.w, self.b, self.out)
 
-    def time_numpy_forward(self, width):
+    def time_numpy_forward(self, width, threads):
         numpy_forward(self.x, self.w, self.b, self.zbuf, self.out)
 
-    def time_sgemm_backward_floor(self, width):
+    def time_sgemm_backward_floor(self, width, threads):
         np.matmul(self.dz, self.w.T, out=self.dx)
         np.matmul(self.x.T, self.dz, out=self.dw)
 
-    def time_fused_backward(self, width):
+    def time_fused_backward(self, width, threads):
         # the kernel turns dA into dZ in place: start from dA again (a 4 MiB
         # copy at width 1024, ~2% of the call), else dZ shrinks on every call
         # toward subnormals
         np.copyto(self.grad, self.da)
         fused_backward(self.x, self.w, self.z, self.grad, self.dx, self.dw, self.db)
 
-    def time_numpy_backward(self, width):
+    def time_numpy_backward(self, width, threads):
         numpy_backward(self.x, self.w, self.a, self.da, self.dz, self.dx, self.dw, self.db)
 
 
-class TorchLayer:
-    """The torch peers (torch on initcore's thread count): torch.addmm and
+class TorchLayer(Threads):
+    """The torch peers (on the `threads` count, as the others): torch.addmm and
     torch.tanh into preallocated tensors; the backward by hand, as NumPy's."""
 
-    params = WIDTHS
-    param_names = ["width"]
+    params = [WIDTHS, THREADS]
+    param_names = ["width", "threads"]
     timeout = 120
 
-    def setup(self, width):
+    def setup(self, width, threads):
         torch = self.torch = torch_or_skip()
+        self.use_threads(threads)  # after the import: it sets torch's count only when imported
         arrays = layer_data(width)
         self.x, self.w, self.b, self.z, self.a, self.da = (torch.from_numpy(t) for t in arrays)
         self.out, self.zbuf, self.dz, self.dx = (torch.empty_like(self.a) for _ in range(4))
         self.dw, self.db = torch.empty_like(self.w), torch.empty_like(self.b)
 
-    def time_torch_forward(self, width):
+    def time_torch_forward(self, width, threads):
         torch_forward(self.torch, self.x, self.w, self.b, self.zbuf, self.out)
 
-    def time_torch_backward(self, width):
+    def time_torch_backward(self, width, threads):
         torch_backward(self.torch, self.x, self.w, self.a, self.da, self.dz, self.dx, self.dw, self.db)

@@ -8,10 +8,14 @@ histogram, |dX|^2, |dW|^2, |db|^2, |W|^2). initcore also hashes each unit and
 sets mean-field theory beside every record, which the peers do not do.
 
 The GEMM floor is the bare products the simulation cannot avoid, made with
-numpy.matmul into out= (BLAS on all its threads): one per layer forward, and
-backward dW for every layer and dX for every layer but the first (no one
-needs the gradient of the input; simulate, the NumPy peer and torch autograd
-skip it), so 50 and 50 + 99 products.
+numpy.matmul into out= (BLAS on the benchmark's threads): one per layer
+forward, and backward dW for every layer and dX for every layer but the first
+(no one needs the gradient of the input; simulate, the NumPy peer and torch
+autograd skip it), so 50 and 50 + 99 products.
+
+The timed classes' second parameter, `threads`, is the thread count of
+initcore, BLAS and torch alike (see `_peers.Threads`), so each ratio to the
+floor compares like with like.
 """
 import os
 import subprocess
@@ -21,7 +25,7 @@ import numpy as np
 
 import initcore
 
-from ._peers import torch_or_skip
+from ._peers import THREADS, Threads, torch_or_skip
 from .bench_layers import numpy_backward, numpy_forward, torch_forward_stats, torch_gradient_stats, torch_norms
 
 DEPTH = 50
@@ -174,12 +178,12 @@ class TorchNet:
         return self.records
 
 
-class _Sizes:
+class _Sizes(Threads):
     """At width 2048 one NumPy full simulation takes about a minute: one call
     per sample, no warm-up, one round, a few samples at most."""
 
-    params = WIDTHS
-    param_names = ["width"]
+    params = [WIDTHS, THREADS]
+    param_names = ["width", "threads"]
     number = 1
     repeat = (1, 5, 60.0)
     rounds = 1
@@ -190,45 +194,47 @@ class _Sizes:
 class Simulate(_Sizes):
     """initcore.simulate and its NumPy peer against the GEMM floor."""
 
-    def setup(self, width):
+    def setup(self, width, threads):
+        self.use_threads(threads)
         self.net = network(width)
         self.floor = GemmFloor(self.net.weights)
         self.x, self.g = inputs(width)
 
-    def time_gemm_floor_forward(self, width):
+    def time_gemm_floor_forward(self, width, threads):
         self.floor.forward()
 
-    def time_gemm_floor_backward(self, width):
+    def time_gemm_floor_backward(self, width, threads):
         """Forward and backward products: the floor of simulate_full."""
         self.floor.full()
 
-    def time_simulate_forward(self, width):
+    def time_simulate_forward(self, width, threads):
         run_simulate(self.net, backward=False)
 
-    def time_simulate_full(self, width):
+    def time_simulate_full(self, width, threads):
         run_simulate(self.net, backward=True)
 
-    def time_numpy_forward(self, width):
+    def time_numpy_forward(self, width, threads):
         numpy_simulate(self.net.weights, self.net.biases, self.x)
 
-    def time_numpy_full(self, width):
+    def time_numpy_full(self, width, threads):
         numpy_simulate(self.net.weights, self.net.biases, self.x, self.g)
 
 
 class TorchSimulate(_Sizes):
-    """torch (on initcore's thread count) with hooks; the forward alone in
-    inference mode."""
+    """torch (on the `threads` count, as the others) with hooks; the forward
+    alone in inference mode."""
 
-    def setup(self, width):
+    def setup(self, width, threads):
         torch = torch_or_skip()
+        self.use_threads(threads)  # after the import: it sets torch's count only when imported
         net = network(width)
         self.torch_net = TorchNet(torch, net.weights, net.biases)
         self.x, self.g = (torch.from_numpy(t) for t in inputs(width))
 
-    def time_torch_forward(self, width):
+    def time_torch_forward(self, width, threads):
         self.torch_net.run(self.x)
 
-    def time_torch_full(self, width):
+    def time_torch_full(self, width, threads):
         self.torch_net.run(self.x, self.g)
 
 

@@ -1,16 +1,20 @@
 """The speed and memory ratios the project reports, from the asv workloads.
 
     python benchmarks/ratios.py [fills|layers|all] [--repeat N] [--widths 256,1024] [--threads N]
+    python benchmarks/ratios.py layers [--repeat N] [--widths 256,1024] --threads 1,2,4,8,16
                                        (from any directory; default: all)
 
 fills: initializers and fills (issue 2); layers: the fused layer kernels and
-the whole simulation against the GEMM floor, NumPy and torch (issue 3).
+the whole simulation against the GEMM floor, NumPy and torch (issue 3). With
+a list of thread counts, layers prints the simulation's ratios to the GEMM
+floor as one table row per thread count and width instead.
 
 Runs the asv classes' own setup/time methods in one process (median of a few
 repeats after a warm-up call), so each ratio compares runs made moments apart.
 Peak memory runs in a fresh subprocess per impl, from Linux's VmHWM.
 """
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -29,6 +33,7 @@ sys.path.append(os.path.dirname(HERE))
 # Modules, not classes: asv imports this file too and must not find the
 # benchmark classes here a second time.
 from benchmarks import bench_fills, bench_initializers, bench_layers, bench_memory, bench_simulate  # noqa: E402
+from benchmarks._peers import thread_counts  # noqa: E402
 
 N = 10**8
 N_TORCH_TRUNC = 10**7  # torch.nn.init.trunc_normal_ takes ~10 s at 10**8
@@ -168,6 +173,27 @@ def instance(cls, *params):
     return bench
 
 
+def simulate_times(width, repeat, torch):
+    """{"floor forward": median seconds, ...} of the simulation at one width:
+    floor, initcore, numpy and torch (if given), forward and full. The asv
+    classes get threads=None: the thread counts are the caller's."""
+    params = (width, None)
+    sim = instance(bench_simulate.Simulate, *params)
+    ts = instance(bench_simulate.TorchSimulate, *params) if torch else None
+    funcs = {
+        "floor forward": lambda: sim.time_gemm_floor_forward(*params),
+        "initcore forward": lambda: sim.time_simulate_forward(*params),
+        "numpy forward": lambda: sim.time_numpy_forward(*params),
+        "floor full": lambda: sim.time_gemm_floor_backward(*params),
+        "initcore full": lambda: sim.time_simulate_full(*params),
+        "numpy full": lambda: sim.time_numpy_full(*params),
+    }
+    if ts:
+        funcs["torch forward"] = lambda: ts.time_torch_forward(*params)
+        funcs["torch full"] = lambda: ts.time_torch_full(*params)
+    return interleaved(funcs, repeat)
+
+
 def layers(repeat=5, widths=bench_simulate.WIDTHS):
     """Issue 3: one fused layer against sgemm; the simulation against the GEMM floor."""
     from initcore import _layers
@@ -182,8 +208,9 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
           "slows multithreaded runs most)")
 
     width = 1024
-    lay = instance(bench_layers.Layer, width)
-    tl = instance(bench_layers.TorchLayer, width) if torch else None
+    params = (width, None)  # threads: as main set them
+    lay = instance(bench_layers.Layer, *params)
+    tl = instance(bench_layers.TorchLayer, *params) if torch else None
     linear = get_activation("linear")[0].id
 
     def fused_linear():
@@ -192,19 +219,19 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
 
     def sgemm_one_thread():
         with single_threaded_blas():
-            lay.time_sgemm(width)
+            lay.time_sgemm(*params)
 
     funcs = {
-        "sgemm": lambda: lay.time_sgemm(width),
-        "fused": lambda: lay.time_fused_forward(width),
-        "numpy": lambda: lay.time_numpy_forward(width),
+        "sgemm": lambda: lay.time_sgemm(*params),
+        "fused": lambda: lay.time_fused_forward(*params),
+        "numpy": lambda: lay.time_numpy_forward(*params),
         # where the fused layer's time goes
         "no stats": lambda: bench_layers.fused_forward(lay.x, lay.w, lay.b, lay.out, stats=False),
         "linear": fused_linear,
         "sgemm 1": sgemm_one_thread,
     }
     if tl:
-        funcs["torch"] = lambda: tl.time_torch_forward(width)
+        funcs["torch"] = lambda: tl.time_torch_forward(*params)
     t = interleaved(funcs, repeat)
     what = f"layer {width}x{width}"
     row(f"{what}: fused forward / sgemm", f"{t['fused'] / t['sgemm']:.2f}x",
@@ -223,14 +250,14 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
             _layers.backward(lay.x, lay.w, lay.z, lay.grad, lay.dx, lay.dw, lay.db, act, 0.0)
 
     funcs = {
-        "floor": lambda: lay.time_sgemm_backward_floor(width),
-        "fused": lambda: lay.time_fused_backward(width),
-        "numpy": lambda: lay.time_numpy_backward(width),
+        "floor": lambda: lay.time_sgemm_backward_floor(*params),
+        "fused": lambda: lay.time_fused_backward(*params),
+        "numpy": lambda: lay.time_numpy_backward(*params),
         "no stats": lambda: fused_backward_bare(bench_layers.TANH.id),
         "linear": lambda: fused_backward_bare(linear),
     }
     if tl:
-        funcs["torch"] = lambda: tl.time_torch_backward(width)
+        funcs["torch"] = lambda: tl.time_torch_backward(*params)
     t = interleaved(funcs, repeat)
     row(f"{what}: fused backward / floor (dX, dW)", f"{t['fused'] / t['floor']:.2f}x",
         f"floor {t['floor'] * 1e3:.1f} ms, fused {t['fused'] * 1e3:.1f} ms (+ a dA copy)")
@@ -246,21 +273,7 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
     depth = bench_simulate.DEPTH
     sweep = {}
     for width in sorted(widths, key=lambda n: n != 1024):  # the headline first
-        sim = instance(bench_simulate.Simulate, width)
-        ts = instance(bench_simulate.TorchSimulate, width) if torch else None
-        funcs = {
-            "floor forward": lambda: sim.time_gemm_floor_forward(width),
-            "initcore forward": lambda: sim.time_simulate_forward(width),
-            "numpy forward": lambda: sim.time_numpy_forward(width),
-            "floor full": lambda: sim.time_gemm_floor_backward(width),
-            "initcore full": lambda: sim.time_simulate_full(width),
-            "numpy full": lambda: sim.time_numpy_full(width),
-        }
-        if ts:
-            funcs["torch forward"] = lambda: ts.time_torch_forward(width)
-            funcs["torch full"] = lambda: ts.time_torch_full(width)
-        sweep[width] = t = interleaved(funcs, repeat)
-        del sim, ts
+        sweep[width] = t = simulate_times(width, repeat, torch)
         if width != 1024:
             continue
         for mode, target in (("forward", "issue: numpy ~1.9x, torch ~1.5x"), ("full", "")):
@@ -297,30 +310,77 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
         row("peak memory", "n/a", f"needs Linux /proc ({exc})")
 
 
+def layers_by_threads(threads, repeat=5, widths=bench_simulate.WIDTHS):
+    """Issue 3 per thread count: the simulation's ratios to the GEMM floor,
+    one row per thread count and width, every impl and the floor on that
+    many threads."""
+    torch = torch_or_none()
+    peers = ["initcore", "numpy"] + (["torch"] if torch else [])
+    print(f"\n## simulate by threads: depth {bench_simulate.DEPTH}, batch {bench_simulate.BATCH}, tanh, float32, "
+          f"all statistics; initcore, BLAS and torch on the row's threads; medians of {repeat} interleaved "
+          "repeats after one warm-up each")
+    print(f"(load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; more threads than CPUs "
+          "run oversubscribed)")
+    print("each ratio: an impl's time / the GEMM floor's, both on the row's threads\n")
+    names = f"{'floor ms':>9}" + "".join(f" {p:>8}" for p in peers)
+    print(f"{'':14} | {'forward':<{len(names)}} | forward + backward")
+    print(f"{'threads':>7} {'width':>6} | {names} | {names}")
+    for n in threads:
+        with thread_counts(n):
+            for width in widths:
+                t = simulate_times(width, repeat, torch)
+                cells = []
+                for mode in ("forward", "full"):
+                    floor = t[f"floor {mode}"]
+                    cells.append(f"{floor * 1e3:>9.1f}" + "".join(f" {t[f'{p} {mode}'] / floor:>7.2f}x"
+                                                                   for p in peers))
+                print(f"{n:>7} {width:>6} | {cells[0]} | {cells[1]}", flush=True)
+    print(f"(load average at end: {os.getloadavg()[0]:.1f})\n")
+
+
+def thread_list(text):
+    """--threads: one count, or several comma-separated."""
+    try:
+        counts = [int(n) for n in text.split(",") if n.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"expected counts >= 1, comma-separated; got {text!r}")
+    return counts
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("section", nargs="?", default="all", choices=["fills", "layers", "all"])
     parser.add_argument("--repeat", type=int, default=5, help="interleaved repeats of the layers section (>= 1)")
     parser.add_argument("--widths", default=",".join(map(str, bench_simulate.WIDTHS)),
                         help="simulation widths of the layers section, comma-separated")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=thread_list, default=None,
                         help="threads of initcore, BLAS and torch alike (default: all); on a busy shared "
-                             "machine --threads 1 compares the kernels' own work without waits at barriers")
+                             "machine --threads 1 compares the kernels' own work without waits at barriers. "
+                             "Several, comma-separated (layers only): a table of the simulation's ratios "
+                             "per thread count and width")
     args = parser.parse_args()
-    if args.threads:
-        import threadpoolctl
-
-        initcore.set_num_threads(args.threads)
-        threadpoolctl.threadpool_limits(args.threads, user_api="blas")  # the floors' BLAS; torch follows initcore
-    torch = torch_or_none()
-    torch_info = (f"torch {torch.__version__} threads {initcore.get_num_threads()} (set to initcore's)"
-                  if torch else "torch not installed: torch rows skipped")
-    print(f"initcore {initcore.__version__}, numpy {np.__version__}, {torch_info}, "
-          f"initcore threads {initcore.get_num_threads()}, openmp {initcore.openmp_enabled()}")
-    if args.section in ("fills", "all"):
-        fills()
-    if args.section in ("layers", "all"):
-        layers(max(args.repeat, 1), [int(w) for w in args.widths.split(",")])
+    sweep = args.threads and len(args.threads) > 1
+    if sweep and args.section != "layers":
+        parser.error("a list of thread counts is for the layers section")
+    repeat, widths = max(args.repeat, 1), [int(w) for w in args.widths.split(",")]
+    torch = torch_or_none()  # first: thread_counts sets torch's count only once it is imported
+    versions = f"initcore {initcore.__version__}, numpy {np.__version__}"
+    if sweep:
+        torch_info = f"torch {torch.__version__}" if torch else "torch not installed: torch columns skipped"
+        print(f"{versions}, {torch_info}, openmp {initcore.openmp_enabled()}")
+        layers_by_threads(args.threads, repeat, widths)
+        return
+    with thread_counts(args.threads[0]) if args.threads else contextlib.nullcontext():
+        torch_info = (f"torch {torch.__version__} threads {initcore.get_num_threads()} (set to initcore's)"
+                      if torch else "torch not installed: torch rows skipped")
+        print(f"{versions}, {torch_info}, initcore threads {initcore.get_num_threads()}, "
+              f"openmp {initcore.openmp_enabled()}")
+        if args.section in ("fills", "all"):
+            fills()
+        if args.section in ("layers", "all"):
+            layers(repeat, widths)
 
 
 if __name__ == "__main__":

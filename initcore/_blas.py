@@ -3,18 +3,19 @@
 The layer kernels and the orthogonal initializer call BLAS from each of
 their own threads on tiles of fixed shape, so BLAS's own threads would only
 compete for the same cores, and a threaded BLAS call may round differently
-from a single-threaded one. Calls from several Python threads share one
-limit: the first to enter sets it, the last to leave restores what it found,
-so the process's settings are left as they were however the calls overlap.
+from a single-threaded one. BLAS's thread count is one setting for the whole
+process, so calls from several Python threads take turns: each holds the
+limit for its whole call and gives back what it found (threadpoolctl lets
+only the thread that set a limit change it again). Each call uses every
+core through its own threads, so taking turns costs little.
 """
 import contextlib
 import threading
 
 __all__ = ["single_threaded_blas"]
 
-_lock = threading.Lock()
-_holders = 0
-_limiter = None
+_lock = threading.RLock()
+_depth = 0  # nested holds in the thread that has the lock
 _controller = None
 
 
@@ -22,23 +23,25 @@ _controller = None
 def single_threaded_blas():
     """A context in which every BLAS library of the process runs on one thread.
 
-    While any initcore call holds it, NumPy's and SciPy's BLAS run on one
-    thread in every Python thread of the process.
+    Other Python threads entering it wait until this one leaves; a thread
+    may enter it again while it holds it.
     """
-    global _holders, _limiter, _controller
+    global _depth, _controller
     with _lock:
-        if _holders == 0:
-            if _controller is None:
-                from threadpoolctl import ThreadpoolController
+        if _depth:
+            _depth += 1
+            try:
+                yield
+            finally:
+                _depth -= 1
+            return
+        if _controller is None:
+            from threadpoolctl import ThreadpoolController
 
-                _controller = ThreadpoolController()
-            _limiter = _controller.limit(limits=1, user_api="blas")
-        _holders += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _holders -= 1
-            if _holders == 0:
-                _limiter.restore_original_limits()
-                _limiter = None
+            _controller = ThreadpoolController()
+        with _controller.limit(limits=1, user_api="blas"):
+            _depth = 1
+            try:
+                yield
+            finally:
+                _depth = 0

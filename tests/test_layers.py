@@ -703,9 +703,10 @@ def test_thread_test_shape_is_above_the_parallel_threshold():
     assert math.prod(THREAD_SHAPE) >= 1 << 24
 
 
-THREAD_SHAPE = (1100, 130, 129)  # 18.4e6 multiply-adds >= 2**24; 5 row blocks
+THREAD_SHAPE = (1100, 130, 129)  # 18.4e6 multiply-adds >= 2**24; 5 tiles of 224 rows or fewer
 
 
+@pytest.mark.threads
 @pytest.mark.parametrize("act", ["tanh", "relu"])
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_one_and_two_threads_give_the_same_bits(act, dtype, threads):
@@ -747,7 +748,7 @@ def test_kernels_give_their_threads_their_cpu_sets_back(threads):
         pytest.skip("built without OpenMP: one thread only")
     import threading
 
-    # THREAD_SHAPE has 5 row blocks: up to 5 threads fill the CPUs and are held
+    # THREAD_SHAPE has 5 tiles: up to 5 threads fill the CPUs and are held
     threads(min(len(os.sched_getaffinity(0)), 5))
     rng = np.random.default_rng(23)
     x, w, b = layer_data(rng, *THREAD_SHAPE, np.float32)
@@ -891,6 +892,7 @@ def test_histogram_range_from_the_moments_is_never_empty(values, expected):
     np.testing.assert_array_equal(got["hist"], ref_hist(values, *got["range"], 8))
 
 
+@pytest.mark.threads
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
 def test_fused_paths_give_the_same_bits_on_one_and_two_threads(dtype, threads):
     """The second histogram pass and the layer below's input run on the

@@ -552,6 +552,7 @@ def test_same_seed_same_results_and_another_seed_differs():
     assert all(np.array_equal(a, b) for a, b in zip(net.weights, again.weights))
 
 
+@pytest.mark.threads
 def test_one_and_two_threads_give_identical_results(threads):
     """batch 300 x 256 x 256 = 19.7e6 multiply-adds per layer >= 2**24, so
     the kernels use their threads (see test_layers.py)."""
