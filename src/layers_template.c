@@ -635,6 +635,18 @@ static double FN(tile_sum_squares)(const REAL *v, int64_t ld, const tile *t)
     return sum;
 }
 
+/* Slab work item s of `src` (rows x g->cols, row stride ld) into dst: the
+ * columns of column tile cb = s / row runs, rows of run s % row runs, at
+ * dst + c0 rows, with the tile's width as row stride. */
+static void FN(slab_item)(const REAL *src, int64_t ld, int64_t rows, const grid *g, REAL *dst, int64_t s)
+{
+    int64_t runs = (rows + SLAB_ROWS - 1) / SLAB_ROWS, cb = s / runs, r0 = s % runs * SLAB_ROWS;
+    int64_t r1 = r0 + SLAB_ROWS < rows ? r0 + SLAB_ROWS : rows;
+    int64_t c0 = cb * g->tc, width = c0 + g->tc < g->cols ? g->tc : g->cols - c0;
+    for (int64_t r = r0; r < r1; r++)
+        memcpy(dst + c0 * rows + r * width, src + r * ld + c0, (size_t)width * sizeof(REAL));
+}
+
 /* Row-major C (m x n, ldc) = op(A) (m x k) @ op(B) (k x n), 'T' transposing a
  * row-major operand: one BLAS call on the transposed problem (as
  * sklearn/utils/_cython_blas.pyx does). Every dimension is < 2^31. */
@@ -665,19 +677,33 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
             return -1;
         }
     }
+    /* W's column tiles in slabs, unless one tile spans its width */
+    REAL *slab = g.nc > 1 ? slab_take((size_t)(n_in * n_out) * sizeof(REAL)) : NULL;
+    if (g.nc > 1 && !slab) {
+        if (st) {
+            FN(acc_free)(&zacc);
+            FN(acc_free)(&aacc);
+        }
+        return -1;
+    }
     nthreads = team_size(nthreads, tiles);
     int home = ic_team_home();
     IC_PARALLEL(nthreads > 1)
     {
         ic_pin pin;
         ic_pin_start(&pin, home);
+        if (slab) {
+            IC_FOR
+            for (int64_t s = 0; s < slab_items(n_in, &g); s++)
+                FN(slab_item)(w, n_out, n_in, &g, slab, s);
+        }
         IC_FOR_DYNAMIC
         for (int64_t s = 0; s < tiles; s++) {
             tile t = tile_at(&g, s);
             int64_t len = t.c1 - t.c0, i0 = 0;
             int group_bad = 0;
-            FN(gemm_rm)(gemm, 'N', 'N', t.r1 - t.r0, len, n_in, x + t.r0 * n_in, n_in, w + t.c0, n_out,
-                        c + t.r0 * n_out + t.c0, n_out);
+            FN(gemm_rm)(gemm, 'N', 'N', t.r1 - t.r0, len, n_in, x + t.r0 * n_in, n_in,
+                        slab ? slab + t.c0 * n_in : w + t.c0, slab ? len : n_out, c + t.r0 * n_out + t.c0, n_out);
             /* bias, phi and the statistics while the tile is in cache */
             for (int64_t i = 0; i < t.r1 - t.r0; i++) {
                 REAL *zr = c + (t.r0 + i) * n_out + t.c0, *ar = a + (t.r0 + i) * n_out + t.c0;
@@ -716,6 +742,7 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
         }
         ic_pin_end(&pin);
     }
+    slab_give(slab);
     if (st) {
         FN(acc_finish)(&zacc, &st->moments[0], NULL);
         if (!later)
@@ -748,8 +775,11 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
     double *w_sq = calloc((size_t)wtiles + 1, sizeof(double));
     /* the accumulator also carries db's column sums when there are no statistics */
     FN(acc_opts) o = {.counts = 1, .sat_lo = -INFINITY, .sat_hi = INFINITY, .colsum = db != NULL, .hist = 1};
-    if (!(dx_sq && dw_sq && w_sq) || FN(acc_init)(&gacc, g, st, o) < 0) {
+    /* dZ's column tiles of dW's grid in slabs, unless one tile spans its width */
+    REAL *slab = gw.nc > 1 ? slab_take((size_t)(batch * n_out) * sizeof(REAL)) : NULL;
+    if (!(dx_sq && dw_sq && w_sq) || (gw.nc > 1 && !slab) || FN(acc_init)(&gacc, g, st, o) < 0) {
         free(dx_sq); free(dw_sq); free(w_sq);
+        slab_give(slab);
         return -1;
     }
     int64_t most = tiles + below > xtiles + wtiles ? tiles + below : xtiles + wtiles;
@@ -797,6 +827,11 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
                 FN(acc_hist_tile)(&gacc, &t, grad, n_out);
             }
         }
+        if (slab) {
+            IC_FOR
+            for (int64_t s = 0; s < slab_items(batch, &gw); s++)
+                FN(slab_item)(grad, n_out, batch, &gw, slab, s);
+        }
         /* dW (the larger products first), then dX */
         IC_FOR_DYNAMIC
         for (int64_t s = 0; s < wtiles + xtiles; s++) {
@@ -804,7 +839,7 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
                 tile t = tile_at(&gw, s);
                 int64_t off = t.r0 * n_out + t.c0;
                 FN(gemm_rm)(gemm, 'T', 'N', t.r1 - t.r0, t.c1 - t.c0, batch, input + t.r0, n_in,
-                            grad + t.c0, n_out, dw + off, n_out);
+                            slab ? slab + t.c0 * batch : grad + t.c0, slab ? t.c1 - t.c0 : n_out, dw + off, n_out);
                 if (st) {
                     dw_sq[t.index] = FN(tile_sum_squares)(dw, n_out, &t);
                     w_sq[t.index] = FN(tile_sum_squares)(w, n_out, &t);
@@ -837,6 +872,7 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
     }
     FN(acc_free)(&gacc);
     free(dx_sq); free(dw_sq); free(w_sq);
+    slab_give(slab);
     return 0;
 }
 
