@@ -35,14 +35,18 @@
  * same for any number of threads (BLAS kernels treat remainders of M and N
  * in code paths of their own, so a call's shape decides its rounding).
  *
- * Tiles are at most TILE_ROWS x TILE_COLS, with the columns of the operand
- * that BLAS packs per call laid out together (slabs, below): a 1024^3
- * product in 8 such tiles on 2 threads takes 1.0-1.1 times one threaded
- * sgemm, where 128 x 512 tiles of the operands as they are cost 35% more.
- * Smaller problems are cut into up to TILE_TARGET tiles while a tile keeps
- * TILE_MIN_MACS of work, so that a team shares them. */
-#define TILE_ROWS 512
-#define TILE_COLS 256
+ * Each call packs its operands anew, so tiles are as large as they can be:
+ * starting from the whole product (at most TILE_ROWS x TILE_COLS), the
+ * longer side is halved until there are TILE_TARGET tiles or a tile would
+ * fall below TILE_MIN_MACS. A 1024^3 product becomes 8 tiles of 512 x 256;
+ * on 2 threads they take 1.0-1.1 times one threaded sgemm (with the slabs
+ * below), where 256 x 512 tiles cost 1.1-1.2 times and 128 x 512 tiles 1.35
+ * times. Eight tiles keep 8 cores busy at that size and 16 at width 2048,
+ * where threaded OpenBLAS itself reached 6.3 times its one-thread speed on
+ * 16 cores. The caps bound a tile's counts (a statistics lane sees at most
+ * TILE_ROWS x TILE_COLS / 16 values) and its per-unit rows. */
+#define TILE_ROWS 1024
+#define TILE_COLS 4096
 #define TILE_TARGET 8
 #define TILE_MIN_MACS ((int64_t)1 << 24)
 
@@ -66,15 +70,20 @@ static int64_t part_size(int64_t n, int64_t cap, int64_t align)
 static grid grid_of(int64_t rows, int64_t cols, int64_t k)
 {
     grid g = {.rows = rows, .cols = cols};
-    g.tc = part_size(cols > 0 ? cols : 1, TILE_COLS, 16);
     g.tr = part_size(rows > 0 ? rows : 1, TILE_ROWS, UNIT_ROWS);
+    g.tc = part_size(cols > 0 ? cols : 1, TILE_COLS, 16);
     for (;;) {
         g.nr = (rows + g.tr - 1) / g.tr;
         g.nc = (cols + g.tc - 1) / g.tc;
-        int64_t half = ((g.tr + 1) / 2 + UNIT_ROWS - 1) / UNIT_ROWS * UNIT_ROWS;
-        if (g.nr * g.nc >= TILE_TARGET || half >= g.tr || half * g.tc * k < TILE_MIN_MACS)
+        int64_t tr = g.tr, tc = g.tc;
+        if (tc >= tr && tc > 16)
+            tc = part_size(tc, (tc + 1) / 2, 16);
+        else if (tr > UNIT_ROWS)
+            tr = part_size(tr, (tr + 1) / 2, UNIT_ROWS);
+        if (g.nr * g.nc >= TILE_TARGET || (tr == g.tr && tc == g.tc) || tr * tc * k < TILE_MIN_MACS)
             return g;
-        g.tr = half;
+        g.tr = tr;
+        g.tc = tc;
     }
 }
 
@@ -105,12 +114,12 @@ static int team_size(int nthreads, int64_t items)
     return nthreads < items ? (nthreads > 1 ? nthreads : 1) : (int)(items > 1 ? items : 1);
 }
 
-/* Column slabs: a row-major operand whose columns are split among the
- * grid's column tiles is copied once per call so that each tile's columns
- * lie together (rows x width, contiguous). BLAS then packs each tile's part
- * from one contiguous run instead of from rows a whole operand's width
- * apart: 1024^2 tiles of 512 x 256 ran in 6.2-6.9 ms with slabs against
- * 7.0-7.6 ms for 256 x 512 tiles without (2 threads), the copy included.
+/* Column slabs: the forward's W, whose columns are split among the grid's
+ * column tiles, is copied once per call so that each tile's columns lie
+ * together (n_in x width, contiguous). BLAS then packs each tile's part
+ * from one contiguous run instead of from rows the whole width apart:
+ * 1024^2 tiles of 512 x 256 ran in 6.2-6.9 ms with slabs against 7.0-7.6 ms
+ * for 256 x 512 tiles without (2 threads), the copy included.
  *
  * The buffer is kept for the next call (one, the latest returned, up to
  * SLAB_KEEP bytes): a fresh one would page-fault on every call. */

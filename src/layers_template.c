@@ -775,11 +775,8 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
     double *w_sq = calloc((size_t)wtiles + 1, sizeof(double));
     /* the accumulator also carries db's column sums when there are no statistics */
     FN(acc_opts) o = {.counts = 1, .sat_lo = -INFINITY, .sat_hi = INFINITY, .colsum = db != NULL, .hist = 1};
-    /* dZ's column tiles of dW's grid in slabs, unless one tile spans its width */
-    REAL *slab = gw.nc > 1 ? slab_take((size_t)(batch * n_out) * sizeof(REAL)) : NULL;
-    if (!(dx_sq && dw_sq && w_sq) || (gw.nc > 1 && !slab) || FN(acc_init)(&gacc, g, st, o) < 0) {
+    if (!(dx_sq && dw_sq && w_sq) || FN(acc_init)(&gacc, g, st, o) < 0) {
         free(dx_sq); free(dw_sq); free(w_sq);
-        slab_give(slab);
         return -1;
     }
     int64_t most = tiles + below > xtiles + wtiles ? tiles + below : xtiles + wtiles;
@@ -827,19 +824,15 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
                 FN(acc_hist_tile)(&gacc, &t, grad, n_out);
             }
         }
-        if (slab) {
-            IC_FOR
-            for (int64_t s = 0; s < slab_items(batch, &gw); s++)
-                FN(slab_item)(grad, n_out, batch, &gw, slab, s);
-        }
-        /* dW (the larger products first), then dX */
+        /* dW (the larger products first), then dX; dZ goes to BLAS as it is:
+         * slabs of it cost more to copy than they save (1 thread, width 1024) */
         IC_FOR_DYNAMIC
         for (int64_t s = 0; s < wtiles + xtiles; s++) {
             if (s < wtiles) {
                 tile t = tile_at(&gw, s);
                 int64_t off = t.r0 * n_out + t.c0;
                 FN(gemm_rm)(gemm, 'T', 'N', t.r1 - t.r0, t.c1 - t.c0, batch, input + t.r0, n_in,
-                            slab ? slab + t.c0 * batch : grad + t.c0, slab ? t.c1 - t.c0 : n_out, dw + off, n_out);
+                            grad + t.c0, n_out, dw + off, n_out);
                 if (st) {
                     dw_sq[t.index] = FN(tile_sum_squares)(dw, n_out, &t);
                     w_sq[t.index] = FN(tile_sum_squares)(w, n_out, &t);
@@ -872,7 +865,6 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_
     }
     FN(acc_free)(&gacc);
     free(dx_sq); free(dw_sq); free(w_sq);
-    slab_give(slab);
     return 0;
 }
 

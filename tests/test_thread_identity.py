@@ -52,8 +52,8 @@ def assert_all_equal(results, what):
 
 
 def net_odd(dtype="float32"):
-    """Prime widths, a batch that is a multiple of nothing: grids of 4 x 2
-    tiles with remainders in rows and columns, all layers parallel."""
+    """Prime widths, a batch that is a multiple of nothing: grids of up to
+    4 x 2 tiles with remainders in rows and columns, all layers parallel."""
     return MLP([97, 1031, 601, 13], activation=["tanh", "relu", "sigmoid"],
                bias=("normal", {"std": 0.1}), seed=3, dtype=dtype)
 
