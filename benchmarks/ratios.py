@@ -241,7 +241,7 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
         row(f"{what}: torch forward / sgemm", f"{t['torch'] / t['sgemm']:.2f}x", "issue: ~2.1x")
     row(f"{what}: fused forward, no statistics / sgemm", f"{t['no stats'] / t['sgemm']:.2f}x", "tanh, no stats")
     row(f"{what}: fused linear, no statistics / sgemm", f"{t['linear'] / t['sgemm']:.2f}x",
-        "GEMM in row blocks + bias")
+        "GEMM in fixed tiles + bias")
     row(f"{what}: sgemm on one BLAS thread / sgemm", f"{t['sgemm 1'] / t['sgemm']:.2f}x")
 
     def fused_backward_bare(act):
@@ -267,7 +267,7 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
     row(f"{what}: fused backward, no statistics / floor", f"{t['no stats'] / t['floor']:.2f}x",
         "tanh' from z, db, dX, dW")
     row(f"{what}: fused backward, linear, no stats / floor", f"{t['linear'] / t['floor']:.2f}x",
-        "GEMMs in blocks + db")
+        "GEMMs in fixed tiles + db")
     del lay, tl
 
     depth = bench_simulate.DEPTH
