@@ -80,8 +80,9 @@ def fused_forward(x, w, b, a, z=None, stats=True):
     unit_hash, hist = np.zeros(n_out, np.uint64), np.zeros(BINS + 2, np.int64)
     with single_threaded_blas():
         if stats:
-            _layers.forward(x, w, b, z, a, TANH.id, 0.0, moments, units, unit_hash, hist,
-                            *HIST_RANGE, SAT_LO, SAT_HI)
+            _layers.forward(x, w, b, z, a, TANH.id, 0.0,
+                            _layers.Stats(moments, units=units, unit_hash=unit_hash, hist=hist, hist_lo=HIST_RANGE[0],
+                                          hist_hi=HIST_RANGE[1], sat_lo=SAT_LO, sat_hi=SAT_HI))
         else:
             _layers.forward(x, w, b, z, a, TANH.id, 0.0)
     return moments, units, unit_hash, hist
@@ -91,8 +92,8 @@ def fused_backward(x, w, z, grad, dx, dw, db):
     """grad holds dA and becomes dZ."""
     moments, sums, hist = np.zeros(MOMENT_FIELDS), np.zeros(4), np.zeros(BINS + 2, np.int64)
     with single_threaded_blas():
-        _layers.backward(x, w, z, grad, dx, dw, db, TANH.id, 0.0, moments, hist, 0.0, 0.0, sums,
-                         hist_sigmas=HIST_SIGMAS, hist_range=np.zeros(2))
+        _layers.backward(x, w, z, grad, dx, dw, db, TANH.id, 0.0,
+                         _layers.Stats(moments, hist=hist, hist_sigmas=HIST_SIGMAS, hist_range=np.zeros(2), sums=sums))
     return moments, sums, hist
 
 

@@ -10,6 +10,24 @@ _Floats = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 _F = TypeVar("_F", np.float32, np.float64)
 
 def activation(id: int, param: float, z: npt.NDArray[_F], out: npt.NDArray[_F], derivative: bool) -> None: ...
+class Stats:
+    def __init__(
+        self,
+        moments: npt.NDArray[np.float64],
+        *,
+        units: npt.NDArray[np.float64] | None = None,
+        unit_hash: npt.NDArray[np.uint64] | None = None,
+        unit_summary: npt.NDArray[np.float64] | None = None,
+        hist: npt.NDArray[np.int64] | None = None,
+        hist_lo: float = 0.0,
+        hist_hi: float = 1.0,
+        hist_sigmas: float = 0.0,
+        hist_range: npt.NDArray[np.float64] | None = None,
+        sat_lo: float = ...,
+        sat_hi: float = ...,
+        sums: npt.NDArray[np.float64] | None = None,
+    ) -> None: ...
+
 def forward(
     x: npt.NDArray[_F],
     w: npt.NDArray[_F],
@@ -18,18 +36,7 @@ def forward(
     a: npt.NDArray[_F],
     act_id: int,
     param: float,
-    moments: npt.NDArray[np.float64] | None = None,
-    units: npt.NDArray[np.float64] | None = None,
-    unit_hash: npt.NDArray[np.uint64] | None = None,
-    hist: npt.NDArray[np.int64] | None = None,
-    hist_lo: float = 0.0,
-    hist_hi: float = 1.0,
-    sat_lo: float = ...,
-    sat_hi: float = ...,
-    *,
-    hist_sigmas: float = 0.0,
-    hist_range: npt.NDArray[np.float64] | None = None,
-    unit_summary: npt.NDArray[np.float64] | None = None,
+    stats: Stats | None = None,
 ) -> None: ...
 def backward(
     x: npt.NDArray[_F],
@@ -41,14 +48,8 @@ def backward(
     db: npt.NDArray[_F] | None,
     act_id: int,
     param: float,
-    moments: npt.NDArray[np.float64] | None = None,
-    hist: npt.NDArray[np.int64] | None = None,
-    hist_lo: float = 0.0,
-    hist_hi: float = 1.0,
-    sums: npt.NDArray[np.float64] | None = None,
+    stats: Stats | None = None,
     *,
-    hist_sigmas: float = 0.0,
-    hist_range: npt.NDArray[np.float64] | None = None,
     z_is_dphi: bool = False,
     z_below: npt.NDArray[_F] | None = None,
     act_below: int = -1,

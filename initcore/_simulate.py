@@ -416,10 +416,12 @@ class _Run:
         bounds = self.entries[index].bounds
         # a bounded activation is binned over its whole range; any other over
         # mean +- _HIST_SIGMAS std, which the kernel finds first
-        _layers.forward(a_in, w, b, z, a, act_id, param, stats["moments"], stats["units"], None,
-                        stats["hist"], *(bounds or (0.0, 0.0)), *self.bands[index],
-                        hist_sigmas=0.0 if bounds else _HIST_SIGMAS, hist_range=stats["range"],
-                        unit_summary=stats["summary"])
+        lo, hi = bounds or (0.0, 0.0)
+        sat_lo, sat_hi = self.bands[index]
+        measure = _layers.Stats(stats["moments"], units=stats["units"], unit_summary=stats["summary"],
+                                hist=stats["hist"], hist_lo=lo, hist_hi=hi, hist_sigmas=0.0 if bounds else _HIST_SIGMAS,
+                                hist_range=stats["range"], sat_lo=sat_lo, sat_hi=sat_hi)
+        _layers.forward(a_in, w, b, z, a, act_id, param, measure)
 
     def forward(self, x, records, histograms, units, theory, bar, keep):
         """All layers with statistics. Returns what the backward pass needs:
@@ -548,9 +550,10 @@ class _Run:
             moments, sums = np.zeros(len(FIELDS)), np.zeros(4)
             hist, hist_range = np.zeros(self.bins + 2, np.int64), np.zeros(2)
             _layers.backward(a_in, w, kept["z"][index], grad, dx, dw[: n_in * n_out].reshape(n_in, n_out),
-                             None if b is None else db[:n_out], act_id, param, moments, hist, 0.0, 0.0, sums,
-                             hist_sigmas=_HIST_SIGMAS, hist_range=hist_range, z_is_dphi=kept["dphi"][index],
-                             **below)
+                             None if b is None else db[:n_out], act_id, param,
+                             _layers.Stats(moments, hist=hist, hist_sigmas=_HIST_SIGMAS, hist_range=hist_range,
+                                           sums=sums),
+                             z_is_dphi=kept["dphi"][index], **below)
             if below:
                 kept["dphi"][index - 1] = True
             gm = _moments(moments)

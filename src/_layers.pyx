@@ -93,65 +93,88 @@ cdef void _check_bins(int64_t slots, double lo, double hi) except *:
            f"histogram range must be finite with hi > lo and a representable bin width, got [{lo}, {hi}]")
 
 
-cdef ic_stats _stats(double[::1] moments, int expected_moments, int64_t n_out,
-                     double[::1] units, uint64_t[::1] unit_hash, double[::1] unit_summary, int64_t[::1] hist,
-                     double hist_lo, double hist_hi, double hist_sigmas, double[::1] hist_range,
-                     double sat_lo, double sat_hi, double[::1] sums) except *:
-    cdef ic_stats st
-    _check(moments.shape[0] == expected_moments * IC_MOMENT_FIELDS, "moments has the wrong length")
-    st.moments = <ic_moments *>&moments[0]
-    st.sat_lo, st.sat_hi = sat_lo, sat_hi
-    st.hist, st.nbins, st.hist_lo, st.hist_hi = NULL, 0, hist_lo, hist_hi
-    st.hist_sigmas, st.hist_range = 0.0, NULL
-    if hist is not None and hist_sigmas != 0:
-        _check(hist.shape[0] >= 3, "hist needs nbins + 2 >= 3 slots")
-        _check(isfinite(hist_sigmas) and hist_sigmas > 0, f"hist_sigmas must be finite and > 0, got {hist_sigmas}")
-        _check(hist_range is not None and hist_range.shape[0] == 2,
-               f"hist_sigmas needs hist_range: 2 values, got "
-               f"{None if hist_range is None else hist_range.shape[0]}")
-        st.hist, st.nbins = &hist[0], hist.shape[0] - 2
-        st.hist_sigmas, st.hist_range = hist_sigmas, &hist_range[0]
-    elif hist is not None:
-        _check_bins(hist.shape[0], hist_lo, hist_hi)
-        st.hist, st.nbins = &hist[0], hist.shape[0] - 2
-    st.units = NULL
-    if units is not None:
-        _check(units.shape[0] == 2 * n_out, "units must hold 2 * n_out values")
-        st.units = &units[0]
-    st.unit_hash = NULL
-    if unit_hash is not None:
-        _check(unit_hash.shape[0] == n_out, "unit_hash must hold n_out values")
-        st.unit_hash = &unit_hash[0]
-    st.unit_summary = NULL
-    if unit_summary is not None:
-        _check(unit_summary.shape[0] == 3, f"unit_summary must hold 3 values, got {unit_summary.shape[0]}")
-        st.unit_summary = &unit_summary[0]
-    st.sums = NULL
-    if sums is not None:
-        _check(sums.shape[0] == 4, "sums must hold 4 values")
-        st.sums = &sums[0]
-    return st
+cdef class Stats:
+    """What a layer kernel measures, and the buffers it writes it to: the
+    mirror of ``ic_stats`` (layers.h). None skips an output.
+
+    moments: float64[2 * MOMENT_FIELDS] for z and a (forward) or
+    float64[MOMENT_FIELDS] for dZ (backward). Forward only: units,
+    float64[2 * n_out], the mean and variance of each unit of a; unit_hash,
+    uint64[n_out], a hash of each unit's values; unit_summary, float64[3],
+    the units that are dead (0 on the whole batch), the distinct units (by
+    hash) and the standard deviation across units of their means; sat_lo and
+    sat_hi, the band outside which a value of a counts as saturated.
+    Backward only: sums, float64[4] = |dx|^2, |dw|^2, |db|^2, |w|^2.
+    hist: int64[nbins + 2] of a (forward) or dZ (backward), counts below and
+    above the range first and last, over [hist_lo, hist_hi], or with
+    hist_sigmas > 0 over mean +- hist_sigmas std within [min, max], binned in
+    a second pass and written to hist_range (float64[2]).
+    """
+    cdef double[::1] moments, units, unit_summary, hist_range, sums
+    cdef uint64_t[::1] unit_hash
+    cdef int64_t[::1] hist
+    cdef double hist_lo, hist_hi, hist_sigmas, sat_lo, sat_hi
+
+    def __init__(self, double[::1] moments not None, *, double[::1] units=None, uint64_t[::1] unit_hash=None,
+                 double[::1] unit_summary=None, int64_t[::1] hist=None, double hist_lo=0.0, double hist_hi=1.0,
+                 double hist_sigmas=0.0, double[::1] hist_range=None, double sat_lo=-INFINITY,
+                 double sat_hi=INFINITY, double[::1] sums=None):
+        if hist is not None and hist_sigmas != 0:
+            _check(hist.shape[0] >= 3, "hist needs nbins + 2 >= 3 slots")
+            _check(isfinite(hist_sigmas) and hist_sigmas > 0, f"hist_sigmas must be finite and > 0, got {hist_sigmas}")
+            _check(hist_range is not None and hist_range.shape[0] == 2,
+                   f"hist_sigmas needs hist_range: 2 values, got "
+                   f"{None if hist_range is None else hist_range.shape[0]}")
+        elif hist is not None:
+            _check_bins(hist.shape[0], hist_lo, hist_hi)
+        if unit_summary is not None:
+            _check(unit_summary.shape[0] == 3, f"unit_summary must hold 3 values, got {unit_summary.shape[0]}")
+        if sums is not None:
+            _check(sums.shape[0] == 4, "sums must hold 4 values")
+        self.moments, self.units, self.unit_hash, self.unit_summary = moments, units, unit_hash, unit_summary
+        self.hist, self.hist_lo, self.hist_hi = hist, hist_lo, hist_hi
+        self.hist_sigmas, self.hist_range = hist_sigmas, hist_range
+        self.sat_lo, self.sat_hi, self.sums = sat_lo, sat_hi, sums
+
+    cdef ic_stats of_layer(self, int64_t n_out, bint forward) except *:
+        """The C struct for a forward or backward call of width n_out."""
+        cdef ic_stats st
+        _check(self.moments.shape[0] == (2 if forward else 1) * IC_MOMENT_FIELDS, "moments has the wrong length")
+        if forward:
+            _check(self.sums is None, "sums is a backward statistic")
+        else:
+            _check(self.units is None and self.unit_hash is None and self.unit_summary is None,
+                   "units, unit_hash and unit_summary are forward statistics")
+            _check(self.sat_lo == -INFINITY and self.sat_hi == INFINITY,
+                   f"sat_lo and sat_hi are forward statistics, got [{self.sat_lo}, {self.sat_hi}]")
+        st.moments = <ic_moments *>&self.moments[0]
+        st.sat_lo, st.sat_hi = self.sat_lo, self.sat_hi
+        st.hist, st.nbins, st.hist_lo, st.hist_hi = NULL, 0, self.hist_lo, self.hist_hi
+        st.hist_sigmas, st.hist_range = 0.0, NULL
+        if self.hist is not None:
+            st.hist, st.nbins = &self.hist[0], self.hist.shape[0] - 2
+            if self.hist_sigmas != 0:
+                st.hist_sigmas, st.hist_range = self.hist_sigmas, &self.hist_range[0]
+        st.units = NULL
+        if self.units is not None:
+            _check(self.units.shape[0] == 2 * n_out, "units must hold 2 * n_out values")
+            st.units = &self.units[0]
+        st.unit_hash = NULL
+        if self.unit_hash is not None:
+            _check(self.unit_hash.shape[0] == n_out, "unit_hash must hold n_out values")
+            st.unit_hash = &self.unit_hash[0]
+        st.unit_summary = &self.unit_summary[0] if self.unit_summary is not None else NULL
+        st.sums = &self.sums[0] if self.sums is not None else NULL
+        return st
 
 
 def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[::1] b,
-            floating[:, ::1] z, floating[:, ::1] a, int act_id, double param,
-            double[::1] moments=None, double[::1] units=None, uint64_t[::1] unit_hash=None,
-            int64_t[::1] hist=None, double hist_lo=0.0, double hist_hi=1.0,
-            double sat_lo=-INFINITY, double sat_hi=INFINITY, *,
-            double hist_sigmas=0.0, double[::1] hist_range=None, double[::1] unit_summary=None):
-    """z = x @ w + b, a = phi(z), with statistics when `moments` is given.
+            floating[:, ::1] z, floating[:, ::1] a, int act_id, double param, Stats stats=None):
+    """z = x @ w + b, a = phi(z), with the statistics `stats` asks for.
 
-    z may be None (a then holds the product until phi replaces it). moments:
-    float64[2 * MOMENT_FIELDS] for z and a; units: float64[2 * n_out], the
-    mean and variance of each unit of a; unit_hash: uint64[n_out], a hash
-    of each unit's values of a; hist: int64[nbins + 2] of a, over
-    [hist_lo, hist_hi], or with hist_sigmas > 0 over mean +- hist_sigmas std
-    of a within its [min, max], binned in a second pass and written to
-    hist_range (float64[2]). unit_summary: float64[3], the units of a that are
-    dead (0 on the whole batch), the distinct units (by hash), and the
-    standard deviation across units of their means.
-    BLAS must be limited to one thread by the caller for the threads to share
-    the work.
+    z may be None (a then holds the product until phi replaces it); b may
+    be None. BLAS must be limited to one thread by the caller for the
+    threads to share the work.
     """
     cdef int64_t batch = x.shape[0], n_in = x.shape[1], n_out = w.shape[1]
     cdef ic_act act
@@ -174,9 +197,8 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
     if z is not None:
         zp = &z[0, 0]
     act.id, act.param = act_id, param
-    if moments is not None:
-        st = _stats(moments, 2, n_out, units, unit_hash, unit_summary, hist, hist_lo, hist_hi, hist_sigmas,
-                    hist_range, sat_lo, sat_hi, None)
+    if stats is not None:
+        st = stats.of_layer(n_out, True)
         stp = &st
     with nogil:
         if floating is float:
@@ -191,15 +213,12 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
 
 def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:, ::1] z,
              floating[:, ::1] grad, floating[:, ::1] dx, floating[:, ::1] dw, floating[::1] db,
-             int act_id, double param, double[::1] moments=None, int64_t[::1] hist=None,
-             double hist_lo=0.0, double hist_hi=1.0, double[::1] sums=None, *,
-             double hist_sigmas=0.0, double[::1] hist_range=None, bint z_is_dphi=False,
+             int act_id, double param, Stats stats=None, *, bint z_is_dphi=False,
              floating[:, ::1] z_below=None, int act_below=-1, double param_below=0.0):
     """grad (dA in, dZ out) *= phi'(z); db = sum of dZ; dx = dZ @ w.T; dw = x.T @ dZ.
 
-    dx and db may be None. z_is_dphi: z already holds phi'(z). moments:
-    float64[MOMENT_FIELDS] of dZ; hist: int64[nbins + 2] of dZ (its range as
-    in `forward`); sums: float64[4] = |dx|^2, |dw|^2, |db|^2, |w|^2.
+    dx and db may be None. z_is_dphi: z already holds phi'(z). stats: the
+    statistics of dZ, and sums (see Stats).
 
     With z_below (the layer below's z, activation act_below), x is formed
     here: x = phi_below(z_below) (x must be writable), and z_below becomes
@@ -235,9 +254,8 @@ def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[
         dbp = &db[0]
     act.id, act.param = act_id, param
     below.id, below.param = act_below, param_below
-    if moments is not None:
-        st = _stats(moments, 1, n_out, None, None, None, hist, hist_lo, hist_hi, hist_sigmas, hist_range,
-                    -INFINITY, INFINITY, sums)
+    if stats is not None:
+        st = stats.of_layer(n_out, False)
         stp = &st
     with nogil:
         if floating is float:

@@ -258,8 +258,9 @@ def run_forward(x, w, b, act, param, *, z_given=True, sat=(-math.inf, math.inf),
         "hist": np.zeros(hist[2] + 2, np.int64),
     }
     with single_threaded_blas():
-        _layers.forward(x, w, b, out["z"], out["a"], ACTIVATIONS[act].id, param, out["moments"],
-                        out["units"], out["hash"], out["hist"], hist[0], hist[1], sat[0], sat[1])
+        _layers.forward(x, w, b, out["z"], out["a"], ACTIVATIONS[act].id, param,
+                        _layers.Stats(out["moments"], units=out["units"], unit_hash=out["hash"], hist=out["hist"],
+                                      hist_lo=hist[0], hist_hi=hist[1], sat_lo=sat[0], sat_hi=sat[1]))
     return out
 
 
@@ -465,7 +466,7 @@ def test_unit_summary_against_the_activations(act, dtype):
     b[::7] = -1e3
     a = np.empty((batch, n_out), dtype)
     summary = np.zeros(3)
-    _layers.forward(x, w, b, None, a, ACTIVATIONS[act].id, 0.0, np.zeros(2 * NF), unit_summary=summary)
+    _layers.forward(x, w, b, None, a, ACTIVATIONS[act].id, 0.0, _layers.Stats(np.zeros(2 * NF), unit_summary=summary))
     a64 = a.astype(np.float64)
     dead = np.count_nonzero(np.all(a == 0, axis=0))
     assert summary[0] == dead and (act != "relu" or dead >= n_out // 7), summary
@@ -475,7 +476,7 @@ def test_unit_summary_against_the_activations(act, dtype):
 
     # one unit without a finite value: no mean, so no spread either
     b[3] = np.nan
-    _layers.forward(x, w, b, None, a, ACTIVATIONS[act].id, 0.0, np.zeros(2 * NF), unit_summary=summary)
+    _layers.forward(x, w, b, None, a, ACTIVATIONS[act].id, 0.0, _layers.Stats(np.zeros(2 * NF), unit_summary=summary))
     assert np.isnan(summary[2]) and summary[1] == np.unique(column_partition(a)).size
 
 
@@ -487,7 +488,8 @@ def test_unit_summary_of_identical_units_is_exact():
     x = (rng.integers(-4, 5, size=(100, 5)) / 4).astype(np.float32)
     w = np.repeat((rng.integers(-3, 4, size=(5, 1)) / 8).astype(np.float32), 40, axis=1)
     a, summary = np.empty((100, 40), np.float32), np.zeros(3)
-    _layers.forward(x, w, None, None, a, ACTIVATIONS["tanh"].id, 0.0, np.zeros(2 * NF), unit_summary=summary)
+    _layers.forward(x, w, None, None, a, ACTIVATIONS["tanh"].id, 0.0,
+                    _layers.Stats(np.zeros(2 * NF), unit_summary=summary))
     assert summary.tolist() == [0.0, 1.0, 0.0]
 
 
@@ -586,9 +588,11 @@ def run_backward(x, w, z, dA, act, param, *, with_dx=True, with_db=True, stats=T
         "sums": np.full(4, np.nan) if stats else None,
     }
     with single_threaded_blas():
+        measure = None if out["moments"] is None else _layers.Stats(
+            out["moments"], hist=out["hist"], hist_lo=hist[0], hist_hi=hist[1], hist_sigmas=sigmas,
+            hist_range=out["range"], sums=out["sums"])
         _layers.backward(x, w, z, out["grad"], out["dx"], out["dw"], out["db"], ACTIVATIONS[act].id, param,
-                         out["moments"], out["hist"], hist[0], hist[1], out["sums"],
-                         hist_sigmas=sigmas, hist_range=out["range"], **(below or {}))
+                         measure, **(below or {}))
     return out
 
 
@@ -866,8 +870,8 @@ def test_histogram_range_from_the_moments(act, dtype):
     out = {"z": np.empty((batch, n_out), dtype), "a": np.empty((batch, n_out), dtype),
            "moments": np.zeros(2 * NF), "hist": np.zeros(nbins + 2, np.int64), "range": np.zeros(2)}
     with single_threaded_blas():
-        _layers.forward(x, w, b, out["z"], out["a"], ACTIVATIONS[act].id, param, out["moments"], None, None,
-                        out["hist"], hist_sigmas=4.0, hist_range=out["range"])
+        _layers.forward(x, w, b, out["z"], out["a"], ACTIVATIONS[act].id, param,
+                        _layers.Stats(out["moments"], hist=out["hist"], hist_sigmas=4.0, hist_range=out["range"]))
     assert_auto_hist(out["hist"], out["range"], out["a"], nbins, f"forward {act}")
     assert_moments(out["moments"][NF:], ref_moments(out["a"]), "a", float(np.nanmax(np.abs(out["a"]))))
 
@@ -910,8 +914,8 @@ def test_fused_paths_give_the_same_bits_on_one_and_two_threads(dtype, threads):
         fwd = {"a": np.empty((batch, n_out), dtype), "moments": np.zeros(2 * NF),
                "hist": np.zeros(33, np.int64), "range": np.zeros(2)}
         with single_threaded_blas():
-            _layers.forward(x, w, b, None, fwd["a"], ACTIVATIONS["relu"].id, 0.0, fwd["moments"], None, None,
-                            fwd["hist"], hist_sigmas=4.0, hist_range=fwd["range"])
+            _layers.forward(x, w, b, None, fwd["a"], ACTIVATIONS["relu"].id, 0.0,
+                            _layers.Stats(fwd["moments"], hist=fwd["hist"], hist_sigmas=4.0, hist_range=fwd["range"]))
         made, left = np.empty((batch, n_in), dtype), z_below.copy()
         back = run_backward(made, w, fwd["a"], dA, "tanh", 0.0, hist=(0.0, 0.0, 31), sigmas=4.0,
                             below={"z_below": left, "act_below": ACTIVATIONS["sigmoid"].id})
@@ -927,6 +931,17 @@ def test_fused_paths_give_the_same_bits_on_one_and_two_threads(dtype, threads):
 # --------------------------------------------------------------------------
 # 6. errors
 # --------------------------------------------------------------------------
+
+STATS_KEYS = {"moments", "units", "unit_hash", "unit_summary", "hist", "hist_lo", "hist_hi", "hist_sigmas",
+              "hist_range", "sat_lo", "sat_hi", "sums"}
+
+
+def _call(kernel, args):
+    """kernel(**args), the statistics' entries of args going into a Stats."""
+    stats = {k: v for k, v in args.items() if k in STATS_KEYS}
+    rest = {k: v for k, v in args.items() if k not in STATS_KEYS}
+    return kernel(**rest, stats=_layers.Stats(**stats) if stats else None)
+
 
 def _fwd_args(**change):
     args = {"x": np.ones((3, 4)), "w": np.ones((4, 5)), "b": None, "z": None, "a": np.empty((3, 5)),
@@ -953,10 +968,11 @@ def _fwd_args(**change):
      "hi > lo"),
     ({"moments": np.zeros(18), "hist": np.zeros(5, np.int64), "hist_lo": 0.0, "hist_hi": np.nan},
      "hi > lo"),
+    ({"moments": np.zeros(18), "sums": np.zeros(4)}, "sums is a backward statistic"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_forward_shape_errors(change, needle, assert_raises):
     args = _fwd_args(**change)
-    assert_raises(ValueError, lambda: _layers.forward(**args), "layer kernel", needle)
+    assert_raises(ValueError, lambda: _call(_layers.forward, args), "layer kernel", needle)
 
 
 def test_forward_type_errors(assert_raises):
@@ -994,10 +1010,12 @@ def _back_args(**change):
      "needs hist_range: 2 values, got 3"),
     ({"z_below": np.ones((3, 5)), "act_below": 0}, "z_below must be (batch, n_in) = (3, 4), got (3, 5)"),
     ({"z_below": np.ones((3, 4)), "act_below": 14}, "unknown activation id 14"),
+    ({"moments": np.zeros(9), "units": np.zeros(10)}, "units, unit_hash and unit_summary are forward statistics"),
+    ({"moments": np.zeros(9), "sat_lo": -1.0}, "sat_lo and sat_hi are forward statistics, got [-1.0, inf]"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_backward_shape_errors(change, needle, assert_raises):
     args = _back_args(**change)
-    assert_raises(ValueError, lambda: _layers.backward(**args), "layer kernel", needle)
+    assert_raises(ValueError, lambda: _call(_layers.backward, args), "layer kernel", needle)
 
 
 def test_backward_input_of_the_layer_below_must_be_writable(assert_raises):
@@ -1046,8 +1064,8 @@ def test_infinite_histogram_range_is_an_error_not_a_crash(case):
         "hi=inf with inf values": lambda: _layers.histogram(np.array([0.5, np.inf]), 0.0, np.inf,
                                                             np.zeros(5, np.int64)),
         "forward hist_lo=-inf": lambda: _layers.forward(
-            np.ones((2, 2)), np.ones((2, 2)), None, None, np.empty((2, 2)), 0, 0.0, np.zeros(18), None, None,
-            np.zeros(5, np.int64), -np.inf, 1.0),
+            np.ones((2, 2)), np.ones((2, 2)), None, None, np.empty((2, 2)), 0, 0.0,
+            _layers.Stats(np.zeros(18), hist=np.zeros(5, np.int64), hist_lo=-np.inf, hist_hi=1.0)),
     }
     outcome, detail = _exit_status_of(calls[case])
     assert outcome == "raised", f"{case}: {outcome} ({detail})"
