@@ -40,22 +40,54 @@ cdef extern from "layers.h" nogil:
                          int64_t *hist, int nthreads)
     int ic_histogram_f64(const double *v, int64_t n, double lo, double hi, int64_t nbins,
                          int64_t *hist, int nthreads)
-    int ic_forward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                       const float *x, const float *w, const float *b, float *z, float *a,
-                       const ic_act *act, const ic_stats *stats, int nthreads)
-    int ic_forward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                       const double *x, const double *w, const double *b, double *z, double *a,
-                       const ic_act *act, const ic_stats *stats, int nthreads)
-    int ic_backward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                        const float *x, const float *w, const float *z, int z_is_dphi, float *grad,
-                        float *dx, float *dw, float *db, const ic_act *act,
-                        float *z_below, float *x_below, const ic_act *act_below,
-                        const ic_stats *stats, int nthreads)
-    int ic_backward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                        const double *x, const double *w, const double *z, int z_is_dphi, double *grad,
-                        double *dx, double *dw, double *db, const ic_act *act,
-                        double *z_below, double *x_below, const ic_act *act_below,
-                        const ic_stats *stats, int nthreads)
+    ctypedef struct ic_forward_args_f32:
+        int64_t batch, n_in, n_out
+        const float *x
+        const float *w
+        const float *b
+        float *z
+        float *a
+        ic_act act
+    ctypedef struct ic_forward_args_f64:
+        int64_t batch, n_in, n_out
+        const double *x
+        const double *w
+        const double *b
+        double *z
+        double *a
+        ic_act act
+    ctypedef struct ic_backward_args_f32:
+        int64_t batch, n_in, n_out
+        const float *x
+        const float *w
+        const float *z
+        int z_is_dphi
+        float *grad
+        float *dx
+        float *dw
+        float *db
+        ic_act act
+        float *z_below
+        float *x_below
+        ic_act act_below
+    ctypedef struct ic_backward_args_f64:
+        int64_t batch, n_in, n_out
+        const double *x
+        const double *w
+        const double *z
+        int z_is_dphi
+        double *grad
+        double *dx
+        double *dw
+        double *db
+        ic_act act
+        double *z_below
+        double *x_below
+        ic_act act_below
+    int ic_forward_f32(ic_sgemm *gemm, const ic_forward_args_f32 *layer, const ic_stats *stats, int nthreads)
+    int ic_forward_f64(ic_dgemm *gemm, const ic_forward_args_f64 *layer, const ic_stats *stats, int nthreads)
+    int ic_backward_f32(ic_sgemm *gemm, const ic_backward_args_f32 *layer, const ic_stats *stats, int nthreads)
+    int ic_backward_f64(ic_dgemm *gemm, const ic_backward_args_f64 *layer, const ic_stats *stats, int nthreads)
 
 ACTIVATION_COUNT = IC_ACT_COUNT
 MOMENT_FIELDS = IC_MOMENT_FIELDS
@@ -182,6 +214,8 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
     cdef ic_stats *stp = NULL
     cdef const floating *bp = NULL
     cdef floating *zp = NULL
+    cdef ic_forward_args_f32 f32
+    cdef ic_forward_args_f64 f64
     cdef int rc, nt = _threads(batch, n_in, n_out)
     _check(0 <= act_id < IC_ACT_COUNT, f"unknown activation id {act_id}")
     _check(n_in >= 1 and n_out >= 1 and w.shape[0] == n_in, "w must be (n_in, n_out), n_in, n_out >= 1")
@@ -202,11 +236,13 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
         stp = &st
     with nogil:
         if floating is float:
-            rc = ic_forward_f32(sgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], bp, zp, &a[0, 0],
-                                &act, stp, nt)
+            f32.batch, f32.n_in, f32.n_out, f32.act = batch, n_in, n_out, act
+            f32.x, f32.w, f32.b, f32.z, f32.a = &x[0, 0], &w[0, 0], bp, zp, &a[0, 0]
+            rc = ic_forward_f32(sgemm, &f32, stp, nt)
         else:
-            rc = ic_forward_f64(dgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], bp, zp, &a[0, 0],
-                                &act, stp, nt)
+            f64.batch, f64.n_in, f64.n_out, f64.act = batch, n_in, n_out, act
+            f64.x, f64.w, f64.b, f64.z, f64.a = &x[0, 0], &w[0, 0], bp, zp, &a[0, 0]
+            rc = ic_forward_f64(dgemm, &f64, stp, nt)
     if rc != 0:
         raise MemoryError("layer kernel: out of memory for the statistics")
 
@@ -233,6 +269,8 @@ def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[
     cdef floating *dbp = NULL
     cdef floating *zbp = NULL
     cdef floating *xbp = NULL
+    cdef ic_backward_args_f32 b32
+    cdef ic_backward_args_f64 b64
     cdef int rc, nt = _threads(batch, n_in, n_out)
     _check(0 <= act_id < IC_ACT_COUNT, f"unknown activation id {act_id}")
     _check(n_in >= 1 and n_out >= 1 and w.shape[0] == n_in, "w must be (n_in, n_out), n_in, n_out >= 1")
@@ -259,11 +297,15 @@ def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[
         stp = &st
     with nogil:
         if floating is float:
-            rc = ic_backward_f32(sgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], &z[0, 0], z_is_dphi,
-                                 &grad[0, 0], dxp, &dw[0, 0], dbp, &act, zbp, xbp, &below, stp, nt)
+            b32.batch, b32.n_in, b32.n_out, b32.act, b32.act_below = batch, n_in, n_out, act, below
+            b32.x, b32.w, b32.z, b32.z_is_dphi = &x[0, 0], &w[0, 0], &z[0, 0], z_is_dphi
+            b32.grad, b32.dx, b32.dw, b32.db, b32.z_below, b32.x_below = &grad[0, 0], dxp, &dw[0, 0], dbp, zbp, xbp
+            rc = ic_backward_f32(sgemm, &b32, stp, nt)
         else:
-            rc = ic_backward_f64(dgemm, batch, n_in, n_out, &x[0, 0], &w[0, 0], &z[0, 0], z_is_dphi,
-                                 &grad[0, 0], dxp, &dw[0, 0], dbp, &act, zbp, xbp, &below, stp, nt)
+            b64.batch, b64.n_in, b64.n_out, b64.act, b64.act_below = batch, n_in, n_out, act, below
+            b64.x, b64.w, b64.z, b64.z_is_dphi = &x[0, 0], &w[0, 0], &z[0, 0], z_is_dphi
+            b64.grad, b64.dx, b64.dw, b64.db, b64.z_below, b64.x_below = &grad[0, 0], dxp, &dw[0, 0], dbp, zbp, xbp
+            rc = ic_backward_f64(dgemm, &b64, stp, nt)
     if rc != 0:
         raise MemoryError("layer kernel: out of memory")
 

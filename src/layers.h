@@ -50,37 +50,46 @@ typedef struct {
     double *sums;              /* backward: [|dx|^2, |dw|^2, |db|^2, |w|^2] */
 } ic_stats;
 
-/* z = x @ w + b and a = phi(z). With z NULL the product is formed in a and
- * replaced by phi in place. b may be NULL (no bias); stats may be NULL.
- * Returns 0, or -1 when out of memory. */
-int ic_forward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                   const float *x, const float *w, const float *b, float *z, float *a,
-                   const ic_act *act, const ic_stats *stats, int nthreads);
-int ic_forward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                   const double *x, const double *w, const double *b, double *z, double *a,
-                   const ic_act *act, const ic_stats *stats, int nthreads);
+/* One layer's operands, for each dtype (REAL float: f32, double: f64).
+ *
+ * Forward: z = x @ w + b and a = phi(z). With z NULL the product is formed
+ * in a and replaced by phi in place; b may be NULL (no bias).
+ *
+ * Backward: given dA in `grad`, replaces it by dZ = dA * phi'(z) (with
+ * z_is_dphi, z already holds phi'(z)), then forms db = sum over the batch of
+ * dZ (unless db is NULL), dx = dZ @ w^T (unless dx is NULL) and
+ * dw = x^T @ dZ. With z_below (batch, n_in), the input is formed here:
+ * x_below = phi_below(z_below), and z_below is replaced by
+ * phi_below'(z_below), ready for the layer below's call (z_is_dphi); x is
+ * then ignored. This saves the layer below a pass, and tanh and sigmoid share
+ * one exponential between phi and phi'.
+ *
+ * Built with designated initializers: (ic_forward_args_f32){.batch = ...}. */
+#define IC_LAYER_ARGS(REAL, SUF)                                              \
+    typedef struct {                                                          \
+        int64_t batch, n_in, n_out;                                           \
+        const REAL *x, *w, *b;                                                \
+        REAL *z, *a;                                                          \
+        ic_act act;                                                           \
+    } ic_forward_args_##SUF;                                                  \
+    typedef struct {                                                          \
+        int64_t batch, n_in, n_out;                                           \
+        const REAL *x, *w, *z;                                                \
+        int z_is_dphi;                                                        \
+        REAL *grad, *dx, *dw, *db;                                            \
+        ic_act act;                                                           \
+        REAL *z_below, *x_below;                                              \
+        ic_act act_below;                                                     \
+    } ic_backward_args_##SUF;
+IC_LAYER_ARGS(float, f32)
+IC_LAYER_ARGS(double, f64)
+#undef IC_LAYER_ARGS
 
-/* Given dA in `grad`, replaces it by dZ = dA * phi'(z) (with z_is_dphi, z
- * already holds phi'(z)), then forms db = sum over the batch of dZ (unless db
- * is NULL), dx = dZ @ w^T (unless dx is NULL) and dw = x^T @ dZ.
- *
- * With z_below (batch, n_in), the input x is formed here: x_below =
- * phi_below(z_below), and z_below is replaced by phi_below'(z_below), ready
- * for the layer below's call (z_is_dphi); x is then ignored. This saves the
- * layer below a pass, and tanh and sigmoid share one exponential between
- * phi and phi'.
- *
- * Returns 0, or -1 when out of memory. */
-int ic_backward_f32(ic_sgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                    const float *x, const float *w, const float *z, int z_is_dphi, float *grad,
-                    float *dx, float *dw, float *db, const ic_act *act,
-                    float *z_below, float *x_below, const ic_act *act_below,
-                    const ic_stats *stats, int nthreads);
-int ic_backward_f64(ic_dgemm *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                    const double *x, const double *w, const double *z, int z_is_dphi, double *grad,
-                    double *dx, double *dw, double *db, const ic_act *act,
-                    double *z_below, double *x_below, const ic_act *act_below,
-                    const ic_stats *stats, int nthreads);
+/* stats may be NULL. Return 0, or -1 when out of memory. */
+int ic_forward_f32(ic_sgemm *gemm, const ic_forward_args_f32 *layer, const ic_stats *stats, int nthreads);
+int ic_forward_f64(ic_dgemm *gemm, const ic_forward_args_f64 *layer, const ic_stats *stats, int nthreads);
+int ic_backward_f32(ic_sgemm *gemm, const ic_backward_args_f32 *layer, const ic_stats *stats, int nthreads);
+int ic_backward_f64(ic_dgemm *gemm, const ic_backward_args_f64 *layer, const ic_stats *stats, int nthreads);
 
 /* Row-major C (m x n, ldc) = alpha op(A) op(B) + beta C, op(A) m x k and
  * op(B) k x n, 'T' transposing a row-major operand: one BLAS call per tile of

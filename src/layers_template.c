@@ -658,10 +658,13 @@ static void FN(gemm_rm)(GEMM *gemm, char ta, char tb, int64_t m, int64_t n, int6
     gemm(&tb, &ta, &M, &N, &K, &one, (REAL *)b, &lb, (REAL *)a, &la, &zero, c, &lc);
 }
 
-int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                            const REAL *x, const REAL *w, const REAL *b, REAL *z, REAL *a,
-                            const ic_act *act, const ic_stats *st, int nthreads)
+int IC_CAT(ic_forward, SUF)(GEMM *gemm, const IC_CAT(ic_forward_args, SUF) *layer, const ic_stats *st,
+                            int nthreads)
 {
+    int64_t batch = layer->batch, n_in = layer->n_in, n_out = layer->n_out;
+    const REAL *x = layer->x, *w = layer->w, *b = layer->b;
+    REAL *z = layer->z, *a = layer->a;
+    const ic_act *act = &layer->act;
     grid g = grid_of(batch, n_out, n_in);
     int64_t tiles = g.nr * g.nc;
     REAL *c = z ? z : a, p = (REAL)act->param;
@@ -754,12 +757,15 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_o
     return 0;
 }
 
-int IC_CAT(ic_backward, SUF)(GEMM *gemm, int64_t batch, int64_t n_in, int64_t n_out,
-                             const REAL *x, const REAL *w, const REAL *z, int z_is_dphi, REAL *grad,
-                             REAL *dx, REAL *dw, REAL *db, const ic_act *act,
-                             REAL *z_below, REAL *x_below, const ic_act *act_below,
-                             const ic_stats *st, int nthreads)
+int IC_CAT(ic_backward, SUF)(GEMM *gemm, const IC_CAT(ic_backward_args, SUF) *layer, const ic_stats *st,
+                             int nthreads)
 {
+    int64_t batch = layer->batch, n_in = layer->n_in, n_out = layer->n_out;
+    const REAL *x = layer->x, *w = layer->w, *z = layer->z;
+    REAL *grad = layer->grad, *dx = layer->dx, *dw = layer->dw, *db = layer->db;
+    REAL *z_below = layer->z_below, *x_below = layer->x_below;
+    const ic_act *act = &layer->act, *act_below = &layer->act_below;
+    int z_is_dphi = layer->z_is_dphi;
     /* dZ's statistics over the forward's grid; dX = dZ W^T and dW = X^T dZ
      * each over a grid of its own output, K whole in every call */
     grid g = grid_of(batch, n_out, n_in), gx = grid_of(batch, n_in, n_out), gw = grid_of(n_in, n_out, batch);
