@@ -647,15 +647,15 @@ static void FN(slab_item)(const REAL *src, int64_t ld, int64_t rows, const grid 
         memcpy(dst + c0 * rows + r * width, src + r * ld + c0, (size_t)width * sizeof(REAL));
 }
 
-/* Row-major C (m x n, ldc) = op(A) (m x k) @ op(B) (k x n), 'T' transposing a
- * row-major operand: one BLAS call on the transposed problem (as
- * sklearn/utils/_cython_blas.pyx does). Every dimension is < 2^31. */
-static void FN(gemm_rm)(GEMM *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k,
-                        const REAL *a, int64_t lda, const REAL *b, int64_t ldb, REAL *c, int64_t ldc)
+/* Row-major C (m x n, ldc) = alpha op(A) (m x k) @ op(B) (k x n) + beta C,
+ * 'T' transposing a row-major operand: one BLAS call on the transposed
+ * problem (as sklearn/utils/_cython_blas.pyx does). Every dimension is
+ * < 2^31. */
+static void FN(gemm_rm)(GEMM *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, REAL alpha,
+                        const REAL *a, int64_t lda, const REAL *b, int64_t ldb, REAL beta, REAL *c, int64_t ldc)
 {
     int M = (int)n, N = (int)m, K = (int)k, la = (int)lda, lb = (int)ldb, lc = (int)ldc;
-    REAL one = 1, zero = 0;
-    gemm(&tb, &ta, &M, &N, &K, &one, (REAL *)b, &lb, (REAL *)a, &la, &zero, c, &lc);
+    gemm(&tb, &ta, &M, &N, &K, &alpha, (REAL *)b, &lb, (REAL *)a, &la, &beta, c, &lc);
 }
 
 int IC_CAT(ic_forward, SUF)(GEMM *gemm, const IC_CAT(ic_forward_args, SUF) *layer, const ic_stats *st,
@@ -705,8 +705,8 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, const IC_CAT(ic_forward_args, SUF) *laye
             tile t = tile_at(&g, s);
             int64_t len = t.c1 - t.c0, i0 = 0;
             int group_bad = 0;
-            FN(gemm_rm)(gemm, 'N', 'N', t.r1 - t.r0, len, n_in, x + t.r0 * n_in, n_in,
-                        slab ? slab + t.c0 * n_in : w + t.c0, slab ? len : n_out, c + t.r0 * n_out + t.c0, n_out);
+            FN(gemm_rm)(gemm, 'N', 'N', t.r1 - t.r0, len, n_in, 1, x + t.r0 * n_in, n_in,
+                        slab ? slab + t.c0 * n_in : w + t.c0, slab ? len : n_out, 0, c + t.r0 * n_out + t.c0, n_out);
             /* bias, phi and the statistics while the tile is in cache */
             for (int64_t i = 0; i < t.r1 - t.r0; i++) {
                 REAL *zr = c + (t.r0 + i) * n_out + t.c0, *ar = a + (t.r0 + i) * n_out + t.c0;
@@ -837,16 +837,16 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, const IC_CAT(ic_backward_args, SUF) *la
             if (s < wtiles) {
                 tile t = tile_at(&gw, s);
                 int64_t off = t.r0 * n_out + t.c0;
-                FN(gemm_rm)(gemm, 'T', 'N', t.r1 - t.r0, t.c1 - t.c0, batch, input + t.r0, n_in,
-                            grad + t.c0, n_out, dw + off, n_out);
+                FN(gemm_rm)(gemm, 'T', 'N', t.r1 - t.r0, t.c1 - t.c0, batch, 1, input + t.r0, n_in,
+                            grad + t.c0, n_out, 0, dw + off, n_out);
                 if (st) {
                     dw_sq[t.index] = FN(tile_sum_squares)(dw, n_out, &t);
                     w_sq[t.index] = FN(tile_sum_squares)(w, n_out, &t);
                 }
             } else {
                 tile t = tile_at(&gx, s - wtiles);
-                FN(gemm_rm)(gemm, 'N', 'T', t.r1 - t.r0, t.c1 - t.c0, n_out, grad + t.r0 * n_out, n_out,
-                            w + t.c0 * n_out, n_out, dx + t.r0 * n_in + t.c0, n_in);
+                FN(gemm_rm)(gemm, 'N', 'T', t.r1 - t.r0, t.c1 - t.c0, n_out, 1, grad + t.r0 * n_out, n_out,
+                            w + t.c0 * n_out, n_out, 0, dx + t.r0 * n_in + t.c0, n_in);
                 if (st)
                     dx_sq[t.index] = FN(tile_sum_squares)(dx, n_in, &t);
             }
@@ -886,12 +886,8 @@ int IC_CAT(ic_gemm, SUF)(GEMM *gemm, char ta, char tb, int64_t m, int64_t n, int
         IC_FOR_DYNAMIC
         for (int64_t s = 0; s < tiles; s++) {
             tile t = tile_at(&g, s);
-            const REAL *at = ta == 'N' ? a + t.r0 * lda : a + t.r0;
-            const REAL *bt = tb == 'N' ? b + t.c0 : b + t.c0 * ldb;
-            int M = (int)(t.c1 - t.c0), N = (int)(t.r1 - t.r0), K = (int)k, la = (int)lda, lb = (int)ldb,
-                lc = (int)ldc;
-            REAL al = alpha, be = beta;
-            gemm(&tb, &ta, &M, &N, &K, &al, (REAL *)bt, &lb, (REAL *)at, &la, &be, c + t.r0 * ldc + t.c0, &lc);
+            FN(gemm_rm)(gemm, ta, tb, t.r1 - t.r0, t.c1 - t.c0, k, alpha, ta == 'N' ? a + t.r0 * lda : a + t.r0,
+                        lda, tb == 'N' ? b + t.c0 : b + t.c0 * ldb, ldb, beta, c + t.r0 * ldc + t.c0, ldc);
         }
     }
     return 0;
