@@ -162,7 +162,7 @@ cdef class Stats:
         if unit_summary is not None:
             _check(unit_summary.shape[0] == 3, f"unit_summary must hold 3 values, got {unit_summary.shape[0]}")
         if sums is not None:
-            _check(sums.shape[0] == 4, "sums must hold 4 values")
+            _check(sums.shape[0] == 4, f"sums must hold 4 values, got {sums.shape[0]}")
         self.moments, self.units, self.unit_hash, self.unit_summary = moments, units, unit_hash, unit_summary
         self.hist, self.hist_lo, self.hist_hi = hist, hist_lo, hist_hi
         self.hist_sigmas, self.hist_range = hist_sigmas, hist_range
@@ -171,7 +171,9 @@ cdef class Stats:
     cdef ic_stats of_layer(self, int64_t n_out, bint forward) except *:
         """The C struct for a forward or backward call of width n_out."""
         cdef ic_stats st
-        _check(self.moments.shape[0] == (2 if forward else 1) * IC_MOMENT_FIELDS, "moments has the wrong length")
+        cdef int64_t expected = (2 if forward else 1) * IC_MOMENT_FIELDS
+        _check(self.moments.shape[0] == expected,
+               f"moments has the wrong length: {self.moments.shape[0]} values, expected {expected}")
         if forward:
             _check(self.sums is None, "sums is a backward statistic")
         else:
@@ -189,11 +191,13 @@ cdef class Stats:
                 st.hist_sigmas, st.hist_range = self.hist_sigmas, &self.hist_range[0]
         st.units = NULL
         if self.units is not None:
-            _check(self.units.shape[0] == 2 * n_out, "units must hold 2 * n_out values")
+            _check(self.units.shape[0] == 2 * n_out,
+                   f"units must hold 2 * n_out = {2 * n_out} values, got {self.units.shape[0]}")
             st.units = &self.units[0]
         st.unit_hash = NULL
         if self.unit_hash is not None:
-            _check(self.unit_hash.shape[0] == n_out, "unit_hash must hold n_out values")
+            _check(self.unit_hash.shape[0] == n_out,
+                   f"unit_hash must hold n_out = {n_out} values, got {self.unit_hash.shape[0]}")
             st.unit_hash = &self.unit_hash[0]
         st.unit_summary = &self.unit_summary[0] if self.unit_summary is not None else NULL
         st.sums = &self.sums[0] if self.sums is not None else NULL
