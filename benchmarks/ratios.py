@@ -2,6 +2,7 @@
 
     python benchmarks/ratios.py [fills|layers|all] [--repeat N] [--widths 256,1024] [--threads N]
     python benchmarks/ratios.py layers [--repeat N] [--widths 256,1024] --threads 1,2,4,8,16
+                                       [--depth 50] [--no-numpy]
                                        (from any directory; default: all)
 
 fills: initializers and fills (issue 2); layers: the fused layer kernels and
@@ -173,24 +174,28 @@ def instance(cls, *params):
     return bench
 
 
-def simulate_times(width, repeat, torch):
-    """{"floor forward": median seconds, ...} of the simulation at one width:
-    floor, initcore, numpy and torch (if given), forward and full. The asv
-    classes get threads=None: the thread counts are the caller's."""
-    params = (width, None)
-    sim = instance(bench_simulate.Simulate, *params)
-    ts = instance(bench_simulate.TorchSimulate, *params) if torch else None
+def simulate_times(width, repeat, torch, depth=bench_simulate.DEPTH, numpy=True):
+    """{"floor forward": median seconds, ...} of the simulation at one width
+    and depth: floor, initcore, numpy (unless told not to) and torch (if
+    given), forward and full, on the threads as the caller set them."""
+    bs = bench_simulate
+    net = bs.network(width, depth)
+    floor = bs.GemmFloor(net.weights)
+    x, g = bs.inputs(width)
     funcs = {
-        "floor forward": lambda: sim.time_gemm_floor_forward(*params),
-        "initcore forward": lambda: sim.time_simulate_forward(*params),
-        "numpy forward": lambda: sim.time_numpy_forward(*params),
-        "floor full": lambda: sim.time_gemm_floor_backward(*params),
-        "initcore full": lambda: sim.time_simulate_full(*params),
-        "numpy full": lambda: sim.time_numpy_full(*params),
+        "floor forward": floor.forward,
+        "initcore forward": lambda: bs.run_simulate(net, backward=False),
+        "floor full": floor.full,
+        "initcore full": lambda: bs.run_simulate(net, backward=True),
     }
-    if ts:
-        funcs["torch forward"] = lambda: ts.time_torch_forward(*params)
-        funcs["torch full"] = lambda: ts.time_torch_full(*params)
+    if numpy:
+        funcs["numpy forward"] = lambda: bs.numpy_simulate(net.weights, net.biases, x)
+        funcs["numpy full"] = lambda: bs.numpy_simulate(net.weights, net.biases, x, g)
+    if torch:
+        torch_net = bs.TorchNet(torch, net.weights, net.biases)
+        tx, tg = torch.from_numpy(x), torch.from_numpy(g)
+        funcs["torch forward"] = lambda: torch_net.run(tx)
+        funcs["torch full"] = lambda: torch_net.run(tx, tg)
     return interleaved(funcs, repeat)
 
 
@@ -310,13 +315,13 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
         row("peak memory", "n/a", f"needs Linux /proc ({exc})")
 
 
-def layers_by_threads(threads, repeat=5, widths=bench_simulate.WIDTHS):
+def layers_by_threads(threads, repeat=5, widths=bench_simulate.WIDTHS, depth=bench_simulate.DEPTH, numpy=True):
     """Issue 3 per thread count: the simulation's ratios to the GEMM floor,
     one row per thread count and width, every impl and the floor on that
     many threads."""
     torch = torch_or_none()
-    peers = ["initcore", "numpy"] + (["torch"] if torch else [])
-    print(f"\n## simulate by threads: depth {bench_simulate.DEPTH}, batch {bench_simulate.BATCH}, tanh, float32, "
+    peers = ["initcore"] + (["numpy"] if numpy else []) + (["torch"] if torch else [])
+    print(f"\n## simulate by threads: depth {depth}, batch {bench_simulate.BATCH}, tanh, float32, "
           f"all statistics; initcore, BLAS and torch on the row's threads; medians of {repeat} interleaved "
           "repeats after one warm-up each")
     print(f"(load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; more threads than CPUs "
@@ -328,7 +333,7 @@ def layers_by_threads(threads, repeat=5, widths=bench_simulate.WIDTHS):
     for n in threads:
         with thread_counts(n):
             for width in widths:
-                t = simulate_times(width, repeat, torch)
+                t = simulate_times(width, repeat, torch, depth, numpy)
                 cells = []
                 for mode in ("forward", "full"):
                     floor = t[f"floor {mode}"]
@@ -355,6 +360,10 @@ def main():
     parser.add_argument("--repeat", type=int, default=5, help="interleaved repeats of the layers section (>= 1)")
     parser.add_argument("--widths", default=",".join(map(str, bench_simulate.WIDTHS)),
                         help="simulation widths of the layers section, comma-separated")
+    parser.add_argument("--depth", type=int, default=bench_simulate.DEPTH,
+                        help="simulation depth of the thread table (--threads with several counts)")
+    parser.add_argument("--no-numpy", action="store_true",
+                        help="leave NumPy out of the thread table (at width 2048 on one thread it takes minutes)")
     parser.add_argument("--threads", type=thread_list, default=None,
                         help="threads of initcore, BLAS and torch alike (default: all); on a busy shared "
                              "machine --threads 1 compares the kernels' own work without waits at barriers. "
@@ -365,12 +374,14 @@ def main():
     if sweep and args.section != "layers":
         parser.error("a list of thread counts is for the layers section")
     repeat, widths = max(args.repeat, 1), [int(w) for w in args.widths.split(",")]
+    if args.depth < 1:
+        parser.error(f"--depth must be at least 1, got {args.depth}")
     torch = torch_or_none()  # first: thread_counts sets torch's count only once it is imported
     versions = f"initcore {initcore.__version__}, numpy {np.__version__}"
     if sweep:
         torch_info = f"torch {torch.__version__}" if torch else "torch not installed: torch columns skipped"
         print(f"{versions}, {torch_info}, openmp {initcore.openmp_enabled()}")
-        layers_by_threads(args.threads, repeat, widths)
+        layers_by_threads(args.threads, repeat, widths, args.depth, not args.no_numpy)
         return
     with thread_counts(args.threads[0]) if args.threads else contextlib.nullcontext():
         torch_info = (f"torch {torch.__version__} threads {initcore.get_num_threads()} (set to initcore's)"

@@ -35,20 +35,22 @@
  * same for any number of threads (BLAS kernels treat remainders of M and N
  * in code paths of their own, so a call's shape decides its rounding).
  *
- * Each call packs its operands anew, so tiles are as large as they can be:
- * starting from the whole product (at most TILE_ROWS x TILE_COLS), the
- * longer side is halved until there are TILE_TARGET tiles or a tile would
- * fall below TILE_MIN_MACS. A 1024^3 product becomes 8 tiles of 512 x 256;
- * on 2 threads they take 1.0-1.1 times one threaded sgemm (with the slabs
- * below), where 256 x 512 tiles cost 1.1-1.2 times and 128 x 512 tiles 1.35
- * times. Eight tiles keep 8 cores busy at that size and 16 at width 2048,
- * where threaded OpenBLAS itself reached 6.3 times its one-thread speed on
- * 16 cores. The caps bound a tile's counts (a statistics lane sees at most
+ * Each call packs its operands anew, so every extra tile costs packing
+ * time, while too few tiles leave cores idle. Starting from the whole
+ * product (at most TILE_ROWS x TILE_COLS), the longer side is halved until
+ * there are TILE_TARGET tiles or a tile would fall below TILE_MIN_MACS. A
+ * 1024^3 product becomes 32 tiles of 256 x 128, two per core on 16 cores;
+ * width 256 (batch 1024) becomes 16. Measured on 16 cores (simulate, depth
+ * 20, width 1024, forward + backward over the GEMM floor): 8 tiles 1.73x,
+ * 16 tiles 1.33x, 32 tiles 1.21x; on 2 cores the same 32 tiles cost 6-18%
+ * more than 8 (one layer's backward, 1.73x its two threaded sgemms; 1.64x
+ * with dX and dW in 16 tiles each, which leaves 16 cores fewer to share).
+ * The caps bound a tile's counts (a statistics lane sees at most
  * TILE_ROWS x TILE_COLS / 16 values) and its per-unit rows. */
 #define TILE_ROWS 1024
 #define TILE_COLS 4096
-#define TILE_TARGET 8
-#define TILE_MIN_MACS ((int64_t)1 << 24)
+#define TILE_TARGET 32
+#define TILE_MIN_MACS ((int64_t)1 << 22)
 
 typedef struct {
     int64_t rows, cols, tr, tc, nr, nc;   /* tiles of tr x tc: nr row blocks, nc column tiles */

@@ -202,6 +202,20 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("random_initializer", names)
 
 
+def subprocess_env(**extra):
+    """This process's environment for a child Python, plus `extra`, with the
+    PYTHONPATH entries inside the repository dropped: the source folder must
+    never shadow the installed package, while an install elsewhere on
+    PYTHONPATH (pip --target) must stay reachable."""
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, **extra}
+    kept = [entry for entry in env.pop("PYTHONPATH", "").split(os.pathsep)
+            if entry and not Path(entry).resolve().is_relative_to(repo)]
+    if kept:
+        env["PYTHONPATH"] = os.pathsep.join(kept)
+    return env
+
+
 def _cli_command():
     """The installed console script of this interpreter, else ``python -m initcore``."""
     script = Path(sys.executable).parent / "initcore"
@@ -215,7 +229,7 @@ def _cli_command():
 def run_cli(tmp_path):
     """run_cli(*args): the ``initcore`` command in a subprocess, from tmp_path
     (so the source tree is never on sys.path)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = subprocess_env()
 
     def run(*args):
         return subprocess.run(_cli_command() + list(args), cwd=tmp_path, env=env, capture_output=True,

@@ -34,8 +34,9 @@ def _skip_if_editable():
 
 
 def _import_in(cwd):
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run([sys.executable, "-c", "import initcore"], cwd=cwd, env=env,
+    from conftest import subprocess_env
+
+    return subprocess.run([sys.executable, "-c", "import initcore"], cwd=cwd, env=subprocess_env(),
                           capture_output=True, text=True, timeout=120)
 
 

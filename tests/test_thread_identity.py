@@ -190,10 +190,11 @@ def test_an_environment_asking_for_100000_threads_runs_at_the_bound():
     most 1024 threads and give the same bits as one."""
     code = ("import initcore; print(initcore.get_num_threads()); "
             "print(initcore.normal(2**20, seed=1).tobytes().hex()[:64])")
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    from conftest import subprocess_env
+
     runs = {}
     for n in ("100000", "1"):
-        done = subprocess.run([sys.executable, "-c", code], env={**env, "OMP_NUM_THREADS": n},
+        done = subprocess.run([sys.executable, "-c", code], env=subprocess_env(OMP_NUM_THREADS=n),
                               capture_output=True, text=True, timeout=120, cwd=os.path.dirname(__file__))
         assert done.returncode == 0, done.stderr
         runs[n] = done.stdout.split()
@@ -205,14 +206,13 @@ def test_an_environment_asking_for_100000_threads_runs_at_the_bound():
 def test_demo_results_are_identical_at_every_thread_count(tmp_path):
     """`initcore demo --case large` (trains 3 networks for 20 epochs) in a
     fresh process per thread count: results.json byte for byte."""
-    from conftest import _cli_command
+    from conftest import _cli_command, subprocess_env
 
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     saved = {}
     for n in THREADS:
         out = tmp_path / f"t{n}"
         done = subprocess.run(_cli_command() + ["demo", "--case", "large", "--json", "--quiet", "--out", str(out)],
-                              cwd=tmp_path, env={**env, "OMP_NUM_THREADS": str(n)}, capture_output=True,
+                              cwd=tmp_path, env=subprocess_env(OMP_NUM_THREADS=str(n)), capture_output=True,
                               text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         saved[n] = (out / "results.json").read_bytes()
