@@ -29,8 +29,8 @@ import math
 
 import numpy as np
 
-from initcore import _layers
-from initcore._blas import single_threaded_blas
+from initcore.networks import _layers
+from initcore.common.blas import single_threaded_blas
 from initcore.activations import get_activation
 
 from ._peers import THREADS, Threads, torch_or_skip

@@ -201,8 +201,8 @@ def simulate_times(width, repeat, torch, depth=bench_simulate.DEPTH, numpy=True)
 
 def layers(repeat=5, widths=bench_simulate.WIDTHS):
     """Issue 3: one fused layer against sgemm; the simulation against the GEMM floor."""
-    from initcore import _layers
-    from initcore._blas import single_threaded_blas
+    from initcore.networks import _layers
+    from initcore.common.blas import single_threaded_blas
     from initcore.activations import get_activation
 
     torch = torch_or_none()

@@ -3,9 +3,17 @@
 Every initializer is a function ``initcore.NAME(shape, ..., seed=, dtype=, out=)``,
 a method of `initcore.Generator`, and reachable by name through
 `initcore.initialize`.
+
+The public API is what this module exports, and the public modules
+`initcore.activations`, `initcore.datasets` and `initcore.meanfield`. The code
+lives in one folder per concern, each importing only the folders before it:
+``common`` (checks, threads, buffers, tables), ``fills`` (the generator and
+the initializers), ``networks`` (activations, layer kernels, `MLP`, losses),
+``propagation`` (`simulate`, mean-field theory, Jacobians), ``training``
+(`train`, datasets) and ``app`` (command line, demo, plots).
 """
 try:
-    from . import _random  # noqa: F401  (compiled; absent in a source checkout)
+    from .fills import _random  # noqa: F401  (compiled; absent in a source checkout)
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     import os as _os
 
@@ -20,12 +28,12 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
     raise
 
 from . import activations
-from ._fans import calculate_gain, fans
-from ._generator import Generator
-from ._initializers import *  # noqa: F403
-from ._initializers import __all__ as _initializer_names
-from ._threads import get_num_threads, openmp_enabled, set_num_threads
-from ._workspace import free_workspace
+from .fills.fans import calculate_gain, fans
+from .fills.generator import Generator
+from .fills.initializers import *  # noqa: F403
+from .fills.initializers import __all__ as _initializer_names
+from .common.threads import get_num_threads, openmp_enabled, set_num_threads
+from .common.workspace import free_workspace
 
 __version__ = "0.1.0"
 
@@ -53,8 +61,8 @@ __all__ = [
 # Loaded on first use, not at import: the layer kernels link BLAS (which loads
 # scipy.linalg) and meanfield needs scipy.optimize.
 _LAZY = {
-    "MLP": "._network", "Simulation": "._simulate", "jacobian_spectrum": "._simulate",
-    "simulate": "._simulate", "TrainResult": "._train", "train": "._train",
+    "MLP": ".networks.mlp", "Simulation": ".propagation.simulate", "jacobian_spectrum": ".propagation.simulate",
+    "simulate": ".propagation.simulate", "TrainResult": ".training.train", "train": ".training.train",
     "datasets": ".datasets", "meanfield": ".meanfield",
 }
 
@@ -66,3 +74,7 @@ def __getattr__(name):
         module = importlib.import_module(_LAZY[name], __name__)
         return module if _LAZY[name] == "." + name else getattr(module, name)
     raise AttributeError(f"module 'initcore' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

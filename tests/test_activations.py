@@ -891,6 +891,6 @@ def test_large_array_values_match_reference(threads):
 
 
 def test_registry_matches_the_c_table():
-    from initcore import _layers
+    from initcore.networks import _layers
 
     assert len(initcore.activations.ACTIVATIONS) == _layers.ACTIVATION_COUNT

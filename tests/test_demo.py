@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from initcore import _demo
+from initcore.app import demo as _demo
 
 PNG = b"\x89PNG\r\n\x1a\n"
 _RUNS = {}
@@ -259,7 +259,7 @@ def test_bad_case_and_seed():
 
 
 def test_report_without_matplotlib(tmp_path, monkeypatch):
-    from initcore import _plots
+    from initcore.app import plots as _plots
 
     def missing():
         raise ImportError("plotting needs matplotlib (test)")

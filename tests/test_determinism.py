@@ -28,7 +28,7 @@ def test_same_seed_same_bits_for_1_and_2_threads(name, dtype, threads, init_info
     stream."""
     shape = init_info.big_shapes[name]
     params = init_info.required.get(name, {})
-    assert math.prod(shape) > initcore._random.PARALLEL_MIN and math.prod(shape) % 256
+    assert math.prod(shape) > initcore.fills._random.PARALLEL_MIN and math.prod(shape) % 256
     results = []
     for n in (1, 2, 1):
         threads(n)

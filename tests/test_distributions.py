@@ -11,7 +11,7 @@ import pytest
 from scipy import stats
 
 import initcore
-from initcore import _random
+from initcore.fills import _random
 
 DTYPES = [np.float32, np.float64]
 INF = math.inf

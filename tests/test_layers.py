@@ -1,4 +1,4 @@
-"""The fused dense-layer kernels (initcore._layers.forward / backward /
+"""The fused dense-layer kernels (initcore.networks._layers.forward / backward /
 histogram) against an independent plain-NumPy float64 implementation.
 
 What is compared, and how tightly:
@@ -39,9 +39,9 @@ import numpy as np
 import pytest
 
 import initcore
-from initcore import _layers
-from initcore._blas import single_threaded_blas
-from initcore.activations import ACTIVATIONS
+from initcore.networks import _layers
+from initcore.common.blas import single_threaded_blas
+from initcore.networks.activations import ACTIVATIONS
 from reference import GELU_TANH_C, ref_dphi, ref_phi
 
 NAMES = tuple(ACTIVATIONS)  # all 14, in registry (id) order

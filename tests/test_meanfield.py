@@ -19,6 +19,7 @@ from scipy import integrate, optimize
 from scipy.special import erfc, expit
 
 from initcore import meanfield as mf
+from initcore.propagation.meanfield import _Act
 
 QS = [1e-4, 1e-2, 1.0, 100.0, 1e4, 1e6]  # pre-activation second moments
 RTOL = 1e-10
@@ -189,10 +190,10 @@ def test_two_dimensional_rule_derivative_kernels(q):
     chi_c / sigma_w2) for relu ((pi - theta) / (2 pi), a discontinuous
     integrand) and erf, and E[phi(u1) phi(u2)] itself, against closed forms."""
     for c in [-0.9, 0.0, 0.5, 0.99, 0.999999]:
-        pp, dd, _, _ = mf._Act("relu", None).moments2(q, c)
+        pp, dd, _, _ = _Act("relu", None).moments2(q, c)
         assert _rel(pp, _relu_kernel(q, c)) < RTOL
         assert _rel(dd, (math.pi - math.acos(c)) / (2 * math.pi)) < RTOL
-        pp, dd, _, _ = mf._Act("erf", None).moments2(q, c)
+        pp, dd, _, _ = _Act("erf", None).moments2(q, c)
         assert abs(pp - _erf_kernel(q, c)) < RTOL * _erf_phi2(q)
         assert _rel(dd, _erf_dkernel(q, c)) < RTOL
 
@@ -235,7 +236,7 @@ def test_one_dimensional_against_quad(name):
         sigma_w2, chi = _chi1_via_public(name, q, phi2)
         errors = [_rel(value, phi2), _rel(chi, sigma_w2 * dphi2)]
         stein = quad_gauss(lambda u: phi(u) ** 2 * (u * u - q), q) / (2 * q * q)
-        _, _, uphidphi = mf._Act(name, param).moments(q)
+        _, _, uphidphi = _Act(name, param).moments(q)
         slope = uphidphi[0] / q
         # the Stein reference itself cancels to ~1e-13 of E[phi^2 u^2] / q^2;
         # for sin the slope e^{-2q} vanishes, so compare on that scale
@@ -254,7 +255,7 @@ def test_two_dimensional_against_quad(name, q, c):
     """E[phi(u1) phi(u2)] and E[phi'(u1) phi'(u2)] against an iterated quad,
     for smooth, kinked (hardtanh: phi' is an indicator) and saturated cases."""
     phi, dphi = REF[name]
-    pp, dd, phi2, _ = mf._Act(name, None).moments2(q, c)
+    pp, dd, phi2, _ = _Act(name, None).moments2(q, c)
     ref_pp = quad_gauss2(phi, phi, q, c)
     ref_dd = quad_gauss2(dphi, dphi, q, c)
     assert abs(pp - ref_pp) < 1e-9 * phi2, (pp, ref_pp)
@@ -268,7 +269,7 @@ def test_gauss_hermite_is_not_enough():
     q = 1e4
     gh = np.sum(w * (1 - np.tanh(math.sqrt(q) * z) ** 2) ** 2) / math.sqrt(2 * math.pi)
     reference = quad_gauss(lambda u: (1 - math.tanh(u) ** 2) ** 2, q)
-    _, dphi2, _ = mf._Act("tanh", None).moments(q)
+    _, dphi2, _ = _Act("tanh", None).moments(q)
     assert _rel(gh, reference) > 1e-4
     assert _rel(dphi2[0], reference) < RTOL
 

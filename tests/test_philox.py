@@ -6,7 +6,7 @@ key words k0, k1.
 """
 import pytest
 
-from initcore import _random
+from initcore.fills import _random
 
 M32 = 0xFFFFFFFF
 

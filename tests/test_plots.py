@@ -1,4 +1,4 @@
-"""Figures of a Simulation (initcore._plots): files written, panels present,
+"""Figures of a Simulation (initcore.app.plots): files written, panels present,
 layers selected, and degenerate networks (all-zero weights, NaN, infinities,
 missing values) plotted without a warning escaping.
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import initcore
-from initcore import _plots
+from initcore.app import plots as _plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

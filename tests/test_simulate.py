@@ -24,7 +24,7 @@ from scipy import special
 
 import initcore
 from initcore import MLP, Simulation, jacobian_spectrum, meanfield, simulate
-from initcore._network import parse_init
+from initcore.networks.mlp import parse_init
 from initcore.activations import get_activation
 from reference import ref_dphi, ref_phi
 
@@ -383,7 +383,7 @@ def test_checkpointing_gives_identical_records(dtype, monkeypatch):
     for checkpoint in (1, 3):
         sim = simulate(net, batch=37, seed=8, loss="mse", targets=y, checkpoint=checkpoint)
         assert without_checkpoint(sim.to_dict()) == without_checkpoint(with_loss)
-    import initcore._simulate as simulate_module
+    import initcore.propagation.simulate as simulate_module
     monkeypatch.setattr(simulate_module, "_STORE_BUDGET", 0)
     forced = simulate(net, batch=37, seed=8, checkpoint="auto")
     assert forced.config["checkpoint"] == 3
@@ -503,7 +503,7 @@ def test_constant_init_units_identical_tanh(dtype):
     bit.  When the kernel's own first layer already has unequal columns the
     test is marked xfail (it is then a statement about BLAS, not about the
     statistics); otherwise it must hold exactly."""
-    from initcore import _layers
+    from initcore.networks import _layers
 
     net = MLP([100, 100, 100, 100], activation="tanh", init="constant:value=0.5", seed=0, dtype=dtype)
     x = 0.01 * np.random.default_rng(0).normal(size=(33, 100))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import initcore
-from initcore import _workspace
+from initcore.common import workspace as _workspace
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import types
 
 import numpy as np
 
-from ._simulate import Simulation
+from ..propagation.simulate import Simulation
 
 __all__ = ["plot_compare", "plot_simulation"]
 
@@ -457,7 +457,7 @@ def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, 
     -------
     matplotlib.figure.Figure
     """
-    from . import meanfield
+    from ..propagation import meanfield
 
     mpl = _matplotlib()
     sigma_b2 = np.linspace(0.0, sigma_b2_max, 101)
@@ -488,7 +488,7 @@ def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, 
 
 
 def _check_results(results, labels, what="results"):
-    from ._train import TrainResult
+    from ..training.train import TrainResult
 
     if isinstance(results, TrainResult):
         results = [results]
@@ -700,7 +700,7 @@ def plot_decision_boundaries(nets, X, y, labels=None, path=None, *, title=None, 
     -------
     matplotlib.figure.Figure
     """
-    from ._network import MLP
+    from ..networks.mlp import MLP
 
     mpl = _matplotlib()
     if isinstance(nets, MLP):

@@ -1,7 +1,7 @@
 """Every initializer: module-level functions, Generator methods, and lookup by name.
 
 Each initializer validates its arguments here and then makes one call into a
-compiled kernel (initcore._random or initcore._orthogonal).
+compiled kernel (initcore.fills._random or initcore.fills._orthogonal).
 """
 import functools
 import inspect
@@ -10,9 +10,9 @@ import math
 import numpy as np
 
 from . import _random
-from ._fans import LAYOUTS, calculate_gain, fans
-from ._generator import Generator, stream_for
-from ._validation import as_dtype, as_shape, choice, integer, output, real
+from .fans import LAYOUTS, calculate_gain, fans
+from .generator import Generator, stream_for
+from ..common.validation import as_dtype, as_shape, choice, integer, output, real
 
 __all__ = ["expected_moments", "initialize", "list_initializers"]
 
@@ -667,7 +667,7 @@ def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32,
     key, position = stream_for(seed)
     # imported here: its BLAS comes with scipy.linalg, slow to import
     from . import _orthogonal
-    from ._blas import single_threaded_blas
+    from ..common.blas import single_threaded_blas
 
     with single_threaded_blas():
         _orthogonal.haar(arr.reshape(rows, cols), key, position, gain)

@@ -6,15 +6,16 @@ import math
 
 import numpy as np
 
-from . import _layers, _workspace
-from ._generator import Generator
-from ._initializers import normal
-from ._blas import single_threaded_blas
-from ._network import MLP
-from ._progress import Progress
-from ._report import cell, json_text, save, text_table
-from ._validation import choice, integer, real
-from .activations import get_activation
+from ..networks import _layers
+from ..common import workspace
+from ..fills.generator import Generator
+from ..fills.initializers import normal
+from ..common.blas import single_threaded_blas
+from ..networks.mlp import MLP
+from ..common.progress import Progress
+from ..common.tables import cell, json_text, save, text_table
+from ..common.validation import choice, integer, real
+from ..networks.activations import get_activation
 
 __all__ = ["Simulation", "simulate"]
 
@@ -148,7 +149,7 @@ class Simulation:
         Needs matplotlib (``pip install initcore[plot]``). Returns the
         figure; saves it to `path` when given.
         """
-        from ._plots import plot_simulation
+        from ..app.plots import plot_simulation
 
         return plot_simulation(self, path, layers=layers)
 
@@ -391,7 +392,7 @@ class _Run:
         self.taken = []  # every buffer taken from the workspace, given back by release()
 
     def _take(self, shape):
-        buffer = _workspace.take(shape, self.net.dtype)
+        buffer = workspace.take(shape, self.net.dtype)
         self.taken.append(buffer)
         return buffer
 
@@ -405,7 +406,7 @@ class _Run:
     def release(self):
         """Gives every buffer back to the workspace, for the next simulation
         (nothing the result holds points into them)."""
-        _workspace.give(self.taken)
+        workspace.give(self.taken)
         self.taken = []
 
     def _layer_forward(self, index, a_in, z, a, stats):

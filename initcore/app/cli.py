@@ -9,11 +9,11 @@ import textwrap
 
 import numpy as np
 
-from ._fans import fans
-from ._initializers import expected_moments, initialize
-from ._network import MLP, parse_init
-from ._report import cell, text_table
-from ._simulate import simulate
+from ..fills.fans import fans
+from ..fills.initializers import expected_moments, initialize
+from ..networks.mlp import MLP, parse_init
+from ..common.tables import cell, text_table
+from ..propagation.simulate import simulate
 
 # (label, initializer, params): the seeds' four failure cases, then the remedies.
 REPORT_CASES = (
@@ -129,7 +129,7 @@ def _shown_layers(depth, every):
 
 
 def _summary(sim, activation):
-    from . import meanfield
+    from ..propagation import meanfield
 
     first, last = sim.layers[0], sim.layers[-1]
     sigma_w2, sigma_b2 = sim.config["sigma_w2"][-1], sim.config["sigma_b2"][-1]
@@ -162,7 +162,7 @@ def run_simulate(args):
         sims.append(simulate(net, batch=args.batch, seed=args.seed + 1, backward=not args.no_backward,
                              units=args.units, progress=False if args.quiet else None))
     if args.plot:
-        from ._plots import plot_compare
+        from .plots import plot_compare
 
         plot_compare(sims, specs, args.plot)
     if args.format == "json":
@@ -202,7 +202,7 @@ def run_compare(args):
         net = MLP(widths, activation=args.activation, init=spec, seed=args.seed, dtype=args.dtype)
         sims.append(simulate(net, batch=args.batch, seed=args.seed + 1, progress=False if args.quiet else None))
     if args.plot:
-        from ._plots import plot_compare
+        from .plots import plot_compare
 
         plot_compare(sims, specs, args.plot)
     summary = [_summary(sim, args.activation) for sim in sims]
@@ -233,8 +233,8 @@ def run_compare(args):
 def run_meanfield(args):
     """The `meanfield` command: fixed point, chi1, depth scales and the
     critical sigma_w2 of one activation, and the phase diagram."""
-    from . import meanfield
-    from ._plots import plot_phase_diagram
+    from ..propagation import meanfield
+    from .plots import plot_phase_diagram
 
     critical = float(meanfield.critical_line(args.activation, args.sigma_b2))
     sigma_w2 = critical if args.sigma_w2 is None else args.sigma_w2
@@ -265,10 +265,10 @@ def run_meanfield(args):
 def run_demo_command(args):
     """The `demo` command: the seeds' claims reproduced by training, a
     table on stdout, figures and report.md in --out."""
-    from . import _demo
+    from . import demo
 
-    if args.case not in _demo.CASE_CHOICES:
-        raise UsageError(f"unknown --case {args.case!r}; choose one of: {', '.join(_demo.CASE_CHOICES)}")
+    if args.case not in demo.CASE_CHOICES:
+        raise UsageError(f"unknown --case {args.case!r}; choose one of: {', '.join(demo.CASE_CHOICES)}")
     if args.seed < 0:
         raise UsageError(f"--seed must be non-negative, got {args.seed}")
     if not args.out:
@@ -276,14 +276,14 @@ def run_demo_command(args):
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise UsageError(f"--out {args.out!r} exists and is not a directory")
     quiet = args.quiet or not (sys.stdout.isatty() and sys.stderr.isatty())
-    rows = _demo.run_demo(args.case, args.out, args.seed, progress=False if quiet else None)
+    rows = demo.run_demo(args.case, args.out, args.seed, progress=False if quiet else None)
     if args.format is not None:
-        print(_demo.format_rows(rows, args.format))
+        print(demo.format_rows(rows, args.format))
         return
-    print(textwrap.fill(f"initcore demo --case {args.case} --seed {args.seed}. {_demo.LEGEND}", 100) + "\n")
-    print(_demo.format_rows(rows))
-    cases = _demo.CASES if args.case == "all" else (args.case,)
-    print("\n" + "\n".join(f"claim {_demo.CASES.index(c) + 1} ({c}): {_demo.verdict(c, rows)}" for c in cases))
+    print(textwrap.fill(f"initcore demo --case {args.case} --seed {args.seed}. {demo.LEGEND}", 100) + "\n")
+    print(demo.format_rows(rows))
+    cases = demo.CASES if args.case == "all" else (args.case,)
+    print("\n" + "\n".join(f"claim {demo.CASES.index(c) + 1} ({c}): {demo.verdict(c, rows)}" for c in cases))
     print(f"\nfigures and report written to {os.path.join(args.out, 'report.md')}")
 
 

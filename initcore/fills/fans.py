@@ -1,7 +1,7 @@
 """Fans and gains: the two numbers every variance-preserving rule is built from."""
 import math
 
-from ._validation import as_shape, choice, real
+from ..common.validation import as_shape, choice, real
 
 __all__ = ["LAYOUTS", "calculate_gain", "fans"]
 

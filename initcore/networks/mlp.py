@@ -4,10 +4,10 @@ import numbers
 import numpy as np
 
 from . import _layers
-from ._blas import single_threaded_blas
-from ._generator import Generator
-from ._initializers import _canonical, expected_moments, initialize
-from ._validation import as_dtype, integer, real
+from ..common.blas import single_threaded_blas
+from ..fills.generator import Generator
+from ..fills.initializers import _canonical, expected_moments, initialize
+from ..common.validation import as_dtype, integer, real
 from .activations import get_activation
 
 __all__ = ["MLP", "parse_init"]

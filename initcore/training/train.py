@@ -10,15 +10,15 @@ import time
 
 import numpy as np
 
-from . import _layers
-from ._generator import Generator
-from ._blas import single_threaded_blas
-from ._network import MLP
-from ._progress import Progress
-from ._report import cell, json_text, save, text_table
-from ._simulate import LOSSES, _loss_gradient, simulate
-from ._validation import choice, integer, real
-from .activations import get_activation
+from ..networks import _layers
+from ..fills.generator import Generator
+from ..common.blas import single_threaded_blas
+from ..networks.mlp import MLP
+from ..common.progress import Progress
+from ..common.tables import cell, json_text, save, text_table
+from ..propagation.simulate import LOSSES, _loss_gradient, simulate
+from ..common.validation import choice, integer, real
+from ..networks.activations import get_activation
 from .datasets import _permutation, check_xy
 
 __all__ = ["TrainResult", "train"]
@@ -363,9 +363,9 @@ def train(net, X, y, *, loss="auto", optimizer="sgd", lr=0.1, momentum=0.0, beta
           callback=None):
     """Train `net` in place by mini-batch gradient descent on the fused kernels.
 
-    Each step runs the layers forward with `initcore._layers.forward`
+    Each step runs the layers forward with `initcore.networks._layers.forward`
     (GEMM, bias and activation in one pass, keeping z and a), takes the loss
-    gradient, runs `initcore._layers.backward` from the top layer down
+    gradient, runs `initcore.networks._layers.backward` from the top layer down
     (dZ, dW, db and dX in one pass per layer) and updates the parameters.
     Once before training and after every epoch it records the loss and
     accuracy on the whole training set and runs `initcore.simulate` on a

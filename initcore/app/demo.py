@@ -26,12 +26,12 @@ import time
 
 import numpy as np
 
-from . import datasets
-from ._network import MLP, _compact
-from ._progress import Progress
-from ._report import cell, json_text, text_table
-from ._simulate import simulate
-from ._train import train
+from ..training import datasets
+from ..networks.mlp import MLP, _compact
+from ..common.progress import Progress
+from ..common.tables import cell, json_text, text_table
+from ..propagation.simulate import simulate
+from ..training.train import train
 
 __all__ = ["CASES", "DemoRun", "Scheme", "checks", "format_rows", "run_demo", "train_cases", "verdict"]
 
@@ -479,7 +479,7 @@ def _groups(runs):
 def _figures(case, dataset, runs, prefix, out, bar):
     """Writes the figures of one case's runs on one data set into `out`;
     returns [(caption, file name)]."""
-    from . import _plots
+    from . import plots
 
     labels = [r.scheme.label for r in runs]
     title = f"{TITLES[case]} ({dataset})"
@@ -491,23 +491,23 @@ def _figures(case, dataset, runs, prefix, out, bar):
         return os.path.join(out, name)
 
     captions = []
-    _plots.plot_training_curves([r.result for r in runs], labels, path("training"),
+    plots.plot_training_curves([r.result for r in runs], labels, path("training"),
                                 title=f"{title}: training curves")
     captions.append("Training curves: loss, accuracy and saturated fraction of the hidden "
                     "activations per epoch")
     bar.step()
-    _plots.plot_gradient_norms([r.result for r in runs], labels, path("gradients"),
+    plots.plot_gradient_norms([r.result for r in runs], labels, path("gradients"),
                                title=f"{title}: gradient norm per layer")
     captions.append("Gradient norm |dW| of each layer, at initialization and after training")
     bar.step()
-    _plots.plot_histogram_grid([r.sim0 for r in runs], labels, path("histograms"),
+    plots.plot_histogram_grid([r.sim0 for r in runs], labels, path("histograms"),
                                title=f"{title}: per-layer histograms at initialization")
     captions.append("Per-layer histograms of the activations and the back-propagated gradients "
                     "at initialization (initcore.simulate on the training set)")
     bar.step()
     if runs[0].X.shape[1] == 2:
         boundary_labels = [f"{r.scheme.label}: accuracy {r.result.accuracy[-1]:.3f}" for r in runs]
-        _plots.plot_decision_boundaries([r.net for r in runs], runs[0].X, runs[0].y, boundary_labels,
+        plots.plot_decision_boundaries([r.net for r in runs], runs[0].X, runs[0].y, boundary_labels,
                                         path("boundary"), feature_names=_FEATURES.get(dataset, ("x1", "x2")),
                                         title=f"{title}: decision boundary after training")
         captions.append("Decision boundary of each network after training: P(class 1) over the "
@@ -583,7 +583,7 @@ def run_demo(case="all", out=None, seed=0, progress=None, *, runs_out=None):
     by_case = {c: [r for r in runs if r.scheme.case == c] for c in cases}
     note = None
     try:
-        from ._plots import _matplotlib
+        from .plots import _matplotlib
 
         _matplotlib()
         mpl_ok = True

@@ -1,0 +1,4 @@
+"""Seeded fills and the initializers built on them: the counter-based
+Philox generator (compiled `_random`, `_orthogonal`), fans and gains, and
+every registered initializer.
+"""

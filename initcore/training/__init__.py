@@ -1,0 +1,3 @@
+"""Training: `train` (SGD, momentum, Adam on the fused kernels) and the
+generated datasets.
+"""
