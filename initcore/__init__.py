@@ -32,7 +32,7 @@ from .fills.fans import calculate_gain, fans
 from .fills.generator import Generator
 from .fills.initializers import *  # noqa: F403
 from .fills.initializers import __all__ as _initializer_names
-from .common.threads import get_num_threads, openmp_enabled, set_num_threads
+from .fills.threads import get_num_threads, openmp_enabled, set_num_threads
 from .common.workspace import free_workspace
 
 __version__ = "0.1.0"

@@ -1,5 +1,4 @@
-"""What every layer of the package shares: argument checks, thread counts,
-the BLAS limit, the kernels' buffer workspace, progress bars and the
-table/CSV/JSON writer. Imports nothing else of initcore but the compiled
-thread setters.
+"""What every folder of the package shares: argument checks, the BLAS
+limit, the kernels' buffer workspace, progress bars and the table/CSV/JSON
+writer. Imports nothing else of initcore.
 """

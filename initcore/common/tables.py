@@ -1,5 +1,7 @@
-"""Plain-text tables and JSON text, shared by the simulator, training, the
-demo and the command line."""
+"""Plain-text tables, CSV and JSON text: the one writer of the simulator,
+training, the demo and the command line."""
+import csv
+import io
 import json
 import math
 
@@ -48,3 +50,27 @@ def save(text, path):
 def json_text(obj, path=None, **kwargs):
     """json.dumps of json_ready(obj), also written to `path` when given."""
     return save(json.dumps(json_ready(obj), **kwargs), path)
+
+
+def csv_text(rows, columns, path=None):
+    """CSV of `rows` (dicts; a missing key is an empty cell, keys outside
+    `columns` are an error) under the header `columns`, without a final
+    newline; also written to `path` when given."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return save(buffer.getvalue(), path)
+
+
+def rows_text(rows, columns, fmt, table):
+    """`rows` (dicts) in format `fmt`: "json" (a list of objects holding
+    `columns`), "csv" (those columns) or None (``table(rows)``, the
+    readable table); for printing, so without a final newline."""
+    if fmt == "json":
+        return json_text([{k: r.get(k) for k in columns} for r in rows], indent=1)
+    if fmt == "csv":
+        return csv_text(({k: r.get(k) for k in columns} for r in rows), columns).rstrip("\n")
+    if fmt is not None:
+        raise ValueError(f"unknown format {fmt!r}; choose None, 'json' or 'csv'")
+    return table(rows)

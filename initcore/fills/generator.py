@@ -97,7 +97,12 @@ class Generator:
         return f"initcore.Generator(entropy={self._seed_sequence.entropy}, position={self._position})"
 
 
+def as_generator(seed):
+    """`seed` itself when it is a Generator (draws continue its stream),
+    else a new Generator from it."""
+    return seed if isinstance(seed, Generator) else Generator(seed)
+
+
 def stream_for(seed, count=1):
     """(key, position) for a draw: from the Generator itself, or a new stream."""
-    generator = seed if isinstance(seed, Generator) else Generator(seed)
-    return generator.take(count)
+    return as_generator(seed).take(count)

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import _layers
 from ..common.blas import single_threaded_blas
-from ..fills.generator import Generator
+from ..fills.generator import as_generator
 from ..fills.initializers import _canonical, expected_moments, initialize
 from ..common.validation import as_dtype, integer, real
 from .activations import get_activation
@@ -186,7 +186,7 @@ class MLP:
         inits = [_Init(s, f"init of layer {i + 1}")
                  for i, s in enumerate(_per_layer("init", init, depth, lambda v: False))]
         bias_specs = _per_layer("bias", bias, depth, lambda v: False)
-        generator = seed if isinstance(seed, Generator) else Generator(seed)
+        generator = as_generator(seed)
         self.weights, self.biases, self.sigma_w2, self.sigma_b2 = [], [], [], []
         self.labels = []
         for layer, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):

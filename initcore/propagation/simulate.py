@@ -1,19 +1,17 @@
 """Signal propagation through a network at initialization, measured layer by
 layer by the fused kernels and set beside mean-field theory."""
-import csv
-import io
 import math
 
 import numpy as np
 
 from ..networks import _layers
 from ..common import workspace
-from ..fills.generator import Generator
+from ..fills.generator import as_generator
 from ..fills.initializers import normal
 from ..common.blas import single_threaded_blas
 from ..networks.mlp import MLP
 from ..common.progress import Progress
-from ..common.tables import cell, json_text, save, text_table
+from ..common.tables import cell, csv_text, json_text, text_table
 from ..common.validation import choice, integer, real
 from ..networks.activations import get_activation
 
@@ -135,11 +133,7 @@ class Simulation:
 
     def to_csv(self, path=None):
         """The per-layer records as CSV (one row per layer)."""
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(self.layers[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self.layers)
-        return save(buffer.getvalue(), path)
+        return csv_text(self.layers, list(self.layers[0]), path)
 
     def plot(self, path=None, *, layers=None):
         """Per-layer histograms of activations and gradients (as in Glorot &
@@ -333,7 +327,7 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
         raise ValueError("a loss needs backward=True")
     bins = integer("bins", bins, low=1)
     lr = real("lr", lr, low=0.0)
-    generator = seed if isinstance(seed, Generator) else Generator(seed)
+    generator = as_generator(seed)
     x = _input(net, x, batch, q0, generator)
     batch = x.shape[0]
     y = _targets(loss, targets, net.widths[-1], batch)

@@ -15,15 +15,11 @@ import math
 
 import numpy as np
 
-from ..fills.generator import Generator
+from ..fills.generator import as_generator
 from ..fills.initializers import normal, uniform
 from ..common.validation import integer, real
 
 __all__ = ["check_xy", "circles", "high_dimensional", "moons", "placement", "spirals"]
-
-
-def _generator(seed):
-    return seed if isinstance(seed, Generator) else Generator(seed)
 
 
 def _permutation(n, generator):
@@ -105,7 +101,7 @@ def placement(n=1000, *, noise=0.1, standardize=True, seed=None):
     """
     n = _n(n)
     noise = real("noise", noise, low=0.0)
-    generator = _generator(seed)
+    generator = as_generator(seed)
     cgpa = uniform((n,), 5.0, 10.0, seed=generator, dtype=np.float64)
     iq = normal((n,), 100.0, 15.0, seed=generator, dtype=np.float64)
     e = normal((n,), seed=generator, dtype=np.float64)
@@ -146,7 +142,7 @@ def moons(n=1000, *, noise=0.1, seed=None):
     """
     n = _n(n, 2)
     noise = real("noise", noise, low=0.0)
-    generator = _generator(seed)
+    generator = as_generator(seed)
     n0, n1 = _class_sizes(n, 2)
     t0, t1 = np.linspace(0.0, math.pi, n0), np.linspace(0.0, math.pi, n1)
     X = np.concatenate([np.column_stack([np.cos(t0), np.sin(t0)]),
@@ -191,7 +187,7 @@ def circles(n=1000, *, noise=0.05, factor=0.5, seed=None):
     factor = real("factor", factor, low=0.0, low_open=True)
     if not factor < 1.0:
         raise ValueError(f"factor must lie strictly between 0 and 1, got {factor}")
-    generator = _generator(seed)
+    generator = as_generator(seed)
     parts = []
     for size, radius in zip(_class_sizes(n, 2), (1.0, factor)):
         angle = np.linspace(0.0, 2.0 * math.pi, size, endpoint=False)
@@ -238,7 +234,7 @@ def spirals(n=1000, *, noise=0.05, n_classes=2, turns=1.0, seed=None):
     n = _n(n, n_classes)
     noise = real("noise", noise, low=0.0)
     turns = real("turns", turns, low=0.0, low_open=True)
-    generator = _generator(seed)
+    generator = as_generator(seed)
     sizes = _class_sizes(n, n_classes)
     parts = []
     for k, size in enumerate(sizes):
@@ -297,7 +293,7 @@ def high_dimensional(n=1000, n_features=500, *, noise=0.1, seed=None):
     n = _n(n, 2)
     n_features = integer("n_features", n_features, low=1)
     noise = real("noise", noise, low=0.0)
-    generator = _generator(seed)
+    generator = as_generator(seed)
     directions = normal((2, n_features), seed=generator, dtype=np.float64)
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
     X = _standardize(normal((n, n_features), seed=generator, dtype=np.float64))

@@ -2,8 +2,6 @@
 initialization does to a network: loss and accuracy, per-layer gradient
 norms, and per-layer activation statistics (saturation, dead units, distinct
 units and the spread across units)."""
-import csv
-import io
 import math
 import numbers
 import time
@@ -11,11 +9,11 @@ import time
 import numpy as np
 
 from ..networks import _layers
-from ..fills.generator import Generator
+from ..fills.generator import as_generator
 from ..common.blas import single_threaded_blas
 from ..networks.mlp import MLP
 from ..common.progress import Progress
-from ..common.tables import cell, json_text, save, text_table
+from ..common.tables import cell, csv_text, json_text, text_table
 from ..propagation.simulate import LOSSES, _loss_gradient, simulate
 from ..common.validation import choice, integer, real
 from ..networks.activations import get_activation
@@ -173,19 +171,12 @@ class TrainResult:
         """One row per epoch and layer: the epoch's fields, then ``layer``
         and the layer's fields (an epoch without layer statistics has one
         row with those empty)."""
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=[*EPOCH_KEYS, "layer", *LAYER_KEYS],
-                                lineterminator="\n")
-        writer.writeheader()
+        rows = []
         for record in self.history:
             base = {k: record[k] for k in EPOCH_KEYS}
             for index, layer in enumerate(record["layers"] or [None]):
-                row = dict(base)
-                if layer is not None:
-                    row["layer"] = index + 1
-                    row.update(layer)
-                writer.writerow(row)
-        return save(buffer.getvalue(), path)
+                rows.append(base if layer is None else {**base, "layer": index + 1, **layer})
+        return csv_text(rows, [*EPOCH_KEYS, "layer", *LAYER_KEYS], path)
 
 
 def _resolve_loss(net, loss):
@@ -478,7 +469,7 @@ def train(net, X, y, *, loss="auto", optimizer="sgd", lr=0.1, momentum=0.0, beta
         index = int(np.argmax(labels >= n_classes))
         raise ValueError(f"y has label {int(labels[index])} at index {index}, but the network's "
                          f"{width} output unit(s) encode labels 0..{n_classes - 1}")
-    generator = seed if isinstance(seed, Generator) else Generator(seed)
+    generator = as_generator(seed)
     xs = np.ascontiguousarray(X, dtype=net.dtype)
     targets = _encode(loss, labels, width)
     batch_size = min(batch_size, n)

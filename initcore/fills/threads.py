@@ -4,8 +4,8 @@ initcore's kernels use the OpenMP runtime's own setting, so
 ``threadpoolctl.threadpool_limits`` and ``OMP_NUM_THREADS`` control them too.
 Results never depend on it: every chunk of an array owns its random stream.
 """
-from ..fills import _random
-from .validation import integer
+from . import _random
+from ..common.validation import integer
 
 __all__ = ["get_num_threads", "openmp_enabled", "set_num_threads"]
 
