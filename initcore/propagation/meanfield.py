@@ -583,6 +583,19 @@ def _chi1_at(act, q_star, sigma_w2):
     return float(sigma_w2 * dphi2[0])
 
 
+def phase(chi1, tol=1e-3):
+    """The phase that the slope `chi1` of the correlation map puts a network
+    in (Poole et al. 2016; Schoenholz et al. 2017): "ordered" (chi1 < 1:
+    nearby inputs converge, gradients vanish), "chaotic" (chi1 > 1: they
+    diverge, gradients explode), "critical" within `tol` of 1, and
+    "undefined" where chi1 is not a number."""
+    if math.isnan(chi1):
+        return "undefined"
+    if abs(chi1 - 1.0) <= tol:
+        return "critical"
+    return "ordered" if chi1 < 1.0 else "chaotic"
+
+
 def chi1(activation, sigma_w2, sigma_b2, *, param=None, q0=1.0):
     """chi1 = sigma_w2 E[phi'(sqrt(q*) z)^2], the mean squared singular value
     of the layer-to-layer Jacobian at the fixed point q*.
