@@ -527,3 +527,40 @@ def test_train_accepts_one_hot_labels():
         net = MLP([2, 8, 3], activation=["tanh", "linear"], seed=0, dtype="float64")
         runs.append(train(net, X, labels, epochs=2, seed=0, progress=False).history[-1]["loss"])
     assert runs[0] == runs[1]
+
+
+@pytest.mark.parametrize("loss, widths, acts, needles", [
+    ("bce", [2, 4, 1], ("tanh", "tanh"), ("bce", "sigmoid last layer", "'tanh'")),
+    ("cross_entropy", [2, 4, 1], ("tanh", "linear"), ("cross_entropy", "at least 2 units", "1 'linear'")),
+    ("cross_entropy", [2, 4, 3], ("tanh", "relu"), ("cross_entropy", "linear last layer", "'relu'")),
+])
+def test_simulate_and_train_apply_one_loss_rule(loss, widths, acts, needles, assert_raises):
+    """simulate and train check a loss against the output layer with the same
+    rule and the same message (before, train refused bce on several sigmoid
+    units and simulate took cross-entropy on one unit)."""
+    from initcore import simulate
+
+    net = MLP(widths, activation=list(acts), seed=0, dtype="float64")
+    X, y = datasets.moons(8, seed=0)
+    targets = np.zeros(8, int) if loss == "cross_entropy" else np.zeros((8, widths[-1]))
+    messages = []
+    for call in (lambda: train(net, X, y, loss=loss, epochs=1),
+                 lambda: simulate(net, X, loss=loss, targets=targets)):
+        with pytest.raises(ValueError) as info:
+            call()
+        messages.append(str(info.value))
+        assert_raises(ValueError, call, *needles)
+    assert messages[0] == messages[1]
+
+
+def test_bce_trains_several_sigmoid_units_on_one_hot_targets():
+    """Several sigmoid outputs under bce (one-vs-rest on one-hot labels): the
+    loss falls, as the same loss computed in NumPy float64 says."""
+    X, y = datasets.moons(200, seed=0)
+    net = MLP([2, 16, 2], activation=["tanh", "sigmoid"], seed=0, dtype="float64")
+    result = train(net, X, y, loss="bce", epochs=30, lr=0.5, seed=0)
+    p = 1.0 / (1.0 + np.exp(-(np.tanh(X @ net.weights[0] + net.biases[0]) @ net.weights[1] + net.biases[1])))
+    onehot = np.eye(2)[y]
+    reference = float(np.mean(-(onehot * np.log(p) + (1 - onehot) * np.log(1 - p))))
+    assert result.loss[-1] < 0.5 * result.loss[0]
+    assert math.isclose(result.loss[-1], reference, rel_tol=1e-9)

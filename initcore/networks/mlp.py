@@ -225,6 +225,20 @@ class MLP:
         name, param = self.activations[index]
         return self.weights[index], self.biases[index], get_activation(name)[0].id, param or 0.0
 
+    def ping_pong(self, batch, start=0, stop=None, buffers=None):
+        """The one layer loop: ``(index, (W, b, act id, param), out)`` for the
+        layers `start` .. `stop` - 1, where `out` is the (batch, n_out) view
+        the layer writes, alternating between two flat `buffers` (made when
+        not given) so that only two activations are alive whatever the depth.
+        The caller runs the layer into `out`, which is the next one's input."""
+        stop = self.depth if stop is None else stop
+        if buffers is None:
+            buffers = [np.empty(batch * max(self.widths[1:]), self.dtype) for _ in range(2)]
+        for index in range(start, stop):
+            layer = self.layer(index)
+            n_out = self.widths[index + 1]
+            yield index, layer, buffers[index % 2][: batch * n_out].reshape(batch, n_out)
+
     def input(self, x, what="x"):
         """`x` checked against the input width, as a C-contiguous array of the
         network's dtype."""
@@ -245,12 +259,8 @@ class MLP:
         Only two activations are alive at a time, whatever the depth.
         """
         a = self.input(x)
-        batch = a.shape[0]
-        buffers = [np.empty(batch * max(self.widths[1:]), self.dtype) for _ in range(2)]
         with single_threaded_blas():
-            for index in range(self.depth):
-                w, b, act_id, param = self.layer(index)
-                out = buffers[index % 2][: batch * w.shape[1]].reshape(batch, w.shape[1])
+            for _, (w, b, act_id, param), out in self.ping_pong(a.shape[0]):
                 _layers.forward(a, w, b, None, out, act_id, param)
                 a = out
         return a.copy()

@@ -9,16 +9,16 @@ from ..common import workspace
 from ..fills.generator import as_generator
 from ..fills.initializers import normal
 from ..common.blas import single_threaded_blas
+from ..networks.losses import check_loss, check_targets, from_logits, loss_gradient, top_activation
 from ..networks.mlp import MLP
 from ..common.progress import Progress
 from ..common.tables import cell, csv_text, json_text, text_table
-from ..common.validation import choice, integer, real
+from ..common.validation import integer, real
 from ..networks.activations import get_activation
 
 __all__ = ["Simulation", "simulate"]
 
 FIELDS = ("count", "mean", "m2", "min", "max", "nan", "inf", "zero", "saturated")
-LOSSES = ("mse", "bce", "cross_entropy")
 # Above this many bytes of stored activations, checkpoint="auto" recomputes
 # segments of the forward pass instead of keeping every layer.
 _STORE_BUDGET = 2 << 30
@@ -163,46 +163,7 @@ def _targets(loss, targets, out_width, batch):
         return None
     if targets is None:
         raise ValueError(f"loss={loss!r} needs targets")
-    y = np.asarray(targets)
-    if loss == "cross_entropy":
-        if y.ndim != 1 or y.shape[0] != batch or y.dtype.kind not in "iu":
-            raise ValueError(f"cross_entropy targets must be {batch} integer class labels, got "
-                             f"shape {y.shape} and dtype {y.dtype}")
-        if y.min() < 0 or y.max() >= out_width:
-            raise ValueError(f"cross_entropy labels must lie in [0, {out_width - 1}], got "
-                             f"{int(y.min())}..{int(y.max())}")
-        return y.astype(np.intp)
-    if y.ndim == 1 and out_width == 1:
-        y = y[:, None]
-    if y.shape != (batch, out_width) or y.dtype.kind not in "iufb":
-        raise ValueError(f"{loss} targets must have shape ({batch}, {out_width}), got {y.shape}")
-    y = y.astype(np.float64)
-    if not np.isfinite(y).all():
-        raise ValueError("targets contain NaN or infinity")
-    if loss == "bce" and not ((y == 0) | (y == 1)).all():
-        raise ValueError("bce targets must be 0 or 1")
-    return y
-
-
-def _loss_gradient(loss, z_out, a_out, y):
-    """The mean loss over the batch, and each example's gradient of its own
-    loss: w.r.t. a (mse), or w.r.t. z (bce with a sigmoid output,
-    cross-entropy with a linear one), in float64."""
-    batch, width = a_out.shape
-    if loss == "mse":
-        diff = a_out.astype(np.float64) - y
-        return float(np.mean(diff * diff)), 2.0 * diff / width
-    z = z_out.astype(np.float64)
-    if loss == "bce":
-        # softplus(z) - y z, stable for either sign
-        value = float(np.mean(np.logaddexp(0.0, z) - y * z))
-        return value, (1.0 / (1.0 + np.exp(-z)) - y) / width
-    shifted = z - z.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    value = float(-np.mean(log_p[np.arange(batch), y]))
-    grad = np.exp(log_p)
-    grad[np.arange(batch), y] -= 1.0
-    return value, grad
+    return check_targets(loss, targets, out_width, batch)
 
 
 def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=None, targets=None,
@@ -314,12 +275,7 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
     if not isinstance(net, MLP):
         raise TypeError(f"net must be an initcore.MLP, got {type(net).__name__}")
     if loss is not None:
-        loss = choice("loss", loss, LOSSES)
-        last = net.activations[-1][0]
-        if loss == "bce" and last != "sigmoid":
-            raise ValueError(f"loss='bce' needs a sigmoid last layer, got {last!r}")
-        if loss == "cross_entropy" and last != "linear":
-            raise ValueError(f"loss='cross_entropy' needs a linear last layer (softmax is part of the loss), got {last!r}")
+        loss = check_loss(loss, net)
     for name, flag in (("backward", backward), ("units", units)):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {flag!r}")
@@ -434,12 +390,11 @@ class _Run:
                  "range": np.array([entry.bounds or (0.0, 0.0) for entry in self.entries], dtype=np.float64)}
         measured = []
         a_in = x
-        for index in range(depth):
+        for index, _, a in net.ping_pong(self.batch, buffers=ping):
             n_out = net.widths[index + 1]
             stats = {key: rows[index] for key, rows in block.items()}
             stats["units"] = np.zeros(2 * n_out) if units is not None else None
             z = self._buffer(n_out) if every else None
-            a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
             last = index == depth - 1
             if keep and last:
                 z, a = self._buffer(n_out), self._buffer(n_out)  # the loss needs both
@@ -492,13 +447,11 @@ class _Run:
         """z of layers [start, stop) again, from the segment's checkpointed
         input."""
         a_in = kept["inputs"][start]
-        ping = self.ping  # free since the forward pass: its results are in kept
-        for index in range(start, stop):
+        # the forward pass's buffers are free: its results are in kept
+        for index, _, a in self.net.ping_pong(self.batch, start, stop, self.ping):
             if kept["z"][index] is not None:
                 break  # the top layer's z, kept for the loss: the last of the range, and no layer needs its a
-            n_out = self.net.widths[index + 1]
-            a = ping[index % 2][: self.batch * n_out].reshape(self.batch, n_out)
-            kept["z"][index] = self._buffer(n_out)
+            kept["z"][index] = self._buffer(self.net.widths[index + 1])
             kept["dphi"][index] = False
             self._layer_forward(index, a_in, kept["z"][index], a, None)
             a_in = a
@@ -512,11 +465,10 @@ class _Run:
             normal((batch, n_top), seed=generator, dtype=net.dtype, out=top)
             scale = 1.0
         else:
-            self.loss_value, g = _loss_gradient(loss, kept["z"][-1], kept["a"][-1], y)
+            self.loss_value, g = loss_gradient(loss, kept["z"][-1], kept["a"][-1], y)
             top[...] = g
             scale = float(np.mean(g * g))
-        from_logits = loss in ("bce", "cross_entropy")
-        if from_logits:
+        if from_logits(loss):
             # the kernel multiplies by phi'(z); here g already is dLoss/dz
             dphi2_top = float(theory["dphi2"][-1])
             scale = scale / dphi2_top if dphi2_top > 0 else math.nan
@@ -539,8 +491,8 @@ class _Run:
                 _, _, act_below, param_below = net.layer(index - 1)
                 a_in = scratch[: batch * n_in].reshape(batch, n_in)
                 below = {"z_below": kept["z"][index - 1], "act_below": act_below, "param_below": param_below}
-            if from_logits and index == depth - 1:
-                act_id = get_activation("linear")[0].id
+            if index == depth - 1:
+                act_id = top_activation(loss, act_id)
             dx = None if index == 0 else grads[(index - 1) % 2][: batch * n_in].reshape(batch, n_in)
             moments, sums = np.zeros(len(FIELDS)), np.zeros(4)
             hist, hist_range = np.zeros(self.bins + 2, np.int64), np.zeros(2)

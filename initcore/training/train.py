@@ -11,12 +11,12 @@ import numpy as np
 from ..networks import _layers
 from ..fills.generator import as_generator
 from ..common.blas import single_threaded_blas
+from ..networks.losses import check_loss, encode_labels, loss_gradient, top_activation
 from ..networks.mlp import MLP
 from ..common.progress import Progress
 from ..common.tables import cell, csv_text, json_text, text_table
-from ..propagation.simulate import LOSSES, _loss_gradient, simulate
+from ..propagation.simulate import simulate
 from ..common.validation import choice, integer, real
-from ..networks.activations import get_activation
 from .datasets import _permutation, check_xy
 
 __all__ = ["TrainResult", "train"]
@@ -28,7 +28,6 @@ LAYER_KEYS = ("a_mean", "a_std", "saturated", "zero", "dead_units", "distinct_un
 EPOCH_KEYS = ("epoch", "loss", "accuracy", "batch_loss", "steps", "seconds")
 # Rows per forward call when the whole training set is evaluated.
 _EVAL_CHUNK = 4096
-_LINEAR = get_activation("linear")[0].id
 
 
 class TrainResult:
@@ -179,37 +178,6 @@ class TrainResult:
         return csv_text(rows, [*EPOCH_KEYS, "layer", *LAYER_KEYS], path)
 
 
-def _resolve_loss(net, loss):
-    last, width = net.activations[-1][0], net.widths[-1]
-    if not isinstance(loss, str):
-        raise TypeError(f"loss must be a string, got {loss!r}")
-    loss = choice("loss", loss, ("auto", *LOSSES))
-    if loss == "auto":
-        if width == 1 and last == "sigmoid":
-            return "bce"
-        if width > 1 and last == "linear":
-            return "cross_entropy"
-        return "mse"
-    if loss == "bce" and (width != 1 or last != "sigmoid"):
-        raise ValueError(f"loss='bce' needs one sigmoid output unit, got {width} {last} unit(s)")
-    if loss == "cross_entropy" and (width < 2 or last != "linear"):
-        raise ValueError(f"loss='cross_entropy' needs a linear output of at least 2 units "
-                         f"(softmax is part of the loss), got {width} {last} unit(s)")
-    return loss
-
-
-def _encode(loss, labels, width):
-    """Targets in the form `_loss_gradient` takes: labels for cross-entropy,
-    else (n, width) float64 (0/1 for one unit, one-hot for several)."""
-    if loss == "cross_entropy":
-        return labels.astype(np.intp)
-    if width == 1:
-        return labels[:, None].astype(np.float64)
-    onehot = np.zeros((labels.size, width))
-    onehot[np.arange(labels.size), labels] = 1.0
-    return onehot
-
-
 def _classify(a):
     """Labels from outputs: the rule of `MLP.predict` (one unit: a > 0.5;
     several: argmax)."""
@@ -280,7 +248,6 @@ class _Trainer:
     def __init__(self, net, loss, batch_size):
         self.net, self.loss = net, loss
         self.layers = [net.layer(i) for i in range(net.depth)]
-        self.from_logits = loss in ("bce", "cross_entropy")
         dtype, widths = net.dtype, net.widths
         self.x = np.empty((batch_size, widths[0]), dtype)
         self.z = [np.empty((batch_size, n), dtype) for n in widths[1:]]
@@ -306,7 +273,7 @@ class _Trainer:
             _layers.forward(a_in, w, b, self.z[k][:m], self.a[k][:m], act_id, param)
             a_in = self.a[k][:m]
         tb = targets[index]
-        value, g = _loss_gradient(self.loss, self.z[-1][:m], self.a[-1][:m], tb)
+        value, g = loss_gradient(self.loss, self.z[-1][:m], self.a[-1][:m], tb)
         # the kernels sum over the batch: scaling the top gradient by 1/m
         # makes every dW and db that of the batch-mean loss
         top = self.g[-1][:m]
@@ -314,8 +281,8 @@ class _Trainer:
         grad = top
         for k in range(len(self.layers) - 1, -1, -1):
             w, b, act_id, param = self.layers[k]
-            if self.from_logits and k == len(self.layers) - 1:
-                act_id = _LINEAR  # the loss gradient already is dLoss/dz
+            if k == len(self.layers) - 1:
+                act_id = top_activation(self.loss, act_id)
             x_in = x if k == 0 else self.a[k - 1][:m]
             dx = None if k == 0 else self.g[k - 1][:m]
             _layers.backward(x_in, w, self.z[k][:m], grad, dx, self.dw[k], self.db[k], act_id, param)
@@ -326,20 +293,19 @@ class _Trainer:
         """Loss and accuracy on the whole set, in chunks."""
         n = xs.shape[0]
         rows = min(n, _EVAL_CHUNK)
-        dtype, widths = self.net.dtype, self.net.widths
-        ping = [np.empty(rows * max(widths[1:]), dtype) for _ in range(2)]
-        z_top = np.empty((rows, widths[-1]), dtype)
+        net = self.net
+        ping = [np.empty(rows * max(net.widths[1:]), net.dtype) for _ in range(2)]
+        z_top = np.empty((rows, net.widths[-1]), net.dtype)
         total, correct = 0.0, 0
         for start in range(0, n, rows):
             stop = min(start + rows, n)
             m = stop - start
             a_in = xs[start:stop]
-            for k, (w, b, act_id, param) in enumerate(self.layers):
-                out = ping[k % 2][: m * w.shape[1]].reshape(m, w.shape[1])
-                z = z_top[:m] if k == len(self.layers) - 1 else None
+            for k, (w, b, act_id, param), out in net.ping_pong(m, buffers=ping):
+                z = z_top[:m] if k == net.depth - 1 else None
                 _layers.forward(a_in, w, b, z, out, act_id, param)
                 a_in = out
-            value, _ = _loss_gradient(self.loss, z_top[:m], a_in, targets[start:stop])
+            value, _ = loss_gradient(self.loss, z_top[:m], a_in, targets[start:stop])
             total += value * m
             correct += int(np.count_nonzero(_classify(a_in) == labels[start:stop]))
         return total / n, correct / n
@@ -441,7 +407,7 @@ def train(net, X, y, *, loss="auto", optimizer="sgd", lr=0.1, momentum=0.0, beta
     """
     if not isinstance(net, MLP):
         raise TypeError(f"net must be an initcore.MLP, got {type(net).__name__}")
-    loss = _resolve_loss(net, loss)
+    loss = check_loss(loss, net, auto=True)
     if not isinstance(optimizer, str):
         raise TypeError(f"optimizer must be a string, got {optimizer!r}")
     optimizer = choice("optimizer", optimizer, OPTIMIZERS)
@@ -471,7 +437,7 @@ def train(net, X, y, *, loss="auto", optimizer="sgd", lr=0.1, momentum=0.0, beta
                          f"{width} output unit(s) encode labels 0..{n_classes - 1}")
     generator = as_generator(seed)
     xs = np.ascontiguousarray(X, dtype=net.dtype)
-    targets = _encode(loss, labels, width)
+    targets = encode_labels(loss, labels, width)
     batch_size = min(batch_size, n)
     eval_rows = min(n, 1024 if eval_batch is None else eval_batch)
     eval_index = np.arange(n) if eval_rows == n else np.sort(_permutation(n, generator)[:eval_rows])
