@@ -354,7 +354,25 @@ def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=np
 
 
 # ----------------------------------------------------------------------------
-# Variance-preserving rules.
+# Variance-preserving rules: one family, as in JAX's nn.initializers. Each
+# member only sets the standard deviation (its formula) and the
+# distribution; `_scaled` draws them all.
+
+_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
+# std of N(0, 1) truncated to [-2, 2]
+_TRUNC2_STD = 0.87962566103423978
+
+
+def _scaled(shape, dtype, out, seed, std, distribution):
+    """Zero-mean draws of standard deviation `std`: uniform on
+    [-sqrt(3) std, sqrt(3) std], normal, or normal truncated at two of its
+    own standard deviations and widened so that the std is `std`."""
+    if distribution == "uniform":
+        return _sample_uniform(shape, dtype, out, seed, math.sqrt(3.0) * std)
+    if distribution == "normal" or std == 0.0:
+        return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
+    wide = std / _TRUNC2_STD
+    return _draw(_random.trunc_normal, shape, dtype, out, seed, 0.0, wide, -2.0 * wide, 2.0 * wide)
 
 
 def _gain(gain):
@@ -393,8 +411,7 @@ def xavier_uniform(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.floa
        deep feedforward neural networks", AISTATS 2010, eq. 16.
     """
     shape, dtype = _start(shape, dtype)
-    bound = math.sqrt(3.0) * _xavier_std(shape, gain, layout=layout)
-    return _sample_uniform(shape, dtype, out, seed, bound)
+    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "uniform")
 
 
 @_register("glorot_normal", moments=lambda shape, *a, **k: (0.0, _xavier_std(shape, *a, **k)))
@@ -420,8 +437,7 @@ def xavier_normal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float
        deep feedforward neural networks", AISTATS 2010.
     """
     shape, dtype = _start(shape, dtype)
-    std = _xavier_std(shape, gain, layout=layout)
-    return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
+    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "normal")
 
 
 def _kaiming_std(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out"):
@@ -460,8 +476,7 @@ def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout=
        ICCV 2015.
     """
     shape, dtype = _start(shape, dtype)
-    bound = math.sqrt(3.0) * _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
-    return _sample_uniform(shape, dtype, out, seed, bound)
+    return _scaled(shape, dtype, out, seed, _kaiming_std(shape, a, mode, nonlinearity, layout=layout), "uniform")
 
 
 @_register("he_normal", moments=lambda shape, *a, **k: (0.0, _kaiming_std(shape, *a, **k)))
@@ -491,14 +506,10 @@ def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="
        ICCV 2015, eq. 10.
     """
     shape, dtype = _start(shape, dtype)
-    std = _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
-    return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
+    return _scaled(shape, dtype, out, seed, _kaiming_std(shape, a, mode, nonlinearity, layout=layout), "normal")
 
 
 _MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
-_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
-# std of N(0, 1) truncated to [-2, 2]
-_TRUNC2_STD = 0.87962566103423978
 
 
 def _variance_scaling_moments(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", *, layout="in_out"):
@@ -541,13 +552,7 @@ def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_no
     """
     shape, dtype = _start(shape, dtype)
     std = _variance_scaling_moments(shape, scale, mode, distribution, layout=layout)[1]
-    distribution = choice("distribution", distribution, _DISTRIBUTIONS)
-    if distribution == "uniform":
-        return _sample_uniform(shape, dtype, out, seed, math.sqrt(3.0) * std)
-    if distribution == "normal" or std == 0.0:
-        return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
-    wide = std / _TRUNC2_STD
-    return _draw(_random.trunc_normal, shape, dtype, out, seed, 0.0, wide, -2.0 * wide, 2.0 * wide)
+    return _scaled(shape, dtype, out, seed, std, choice("distribution", distribution, _DISTRIBUTIONS))
 
 
 @_register(moments=lambda shape, *, layout="in_out": _variance_scaling_moments(shape, 1.0, "fan_in", "uniform", layout=layout))
