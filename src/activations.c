@@ -34,13 +34,9 @@
     void ic_activation_##SUF(int id, double param, const REAL *z, REAL *out,         \
                              int64_t n, int derivative, int nthreads)                \
     {                                                                                \
-        int64_t nchunks = (n + IC_ACT_CHUNK - 1) / IC_ACT_CHUNK, c;                  \
-        IC_PARALLEL_FOR(nthreads > 1 && nchunks > 1)                                 \
-        for (c = 0; c < nchunks; c++) {                                              \
-            int64_t start = c * IC_ACT_CHUNK;                                        \
-            int64_t len = n - start < IC_ACT_CHUNK ? n - start : IC_ACT_CHUNK;       \
-            act_span_##SUF(id, (PARAM)param, z + start, out + start, len, derivative); \
-        }                                                                            \
+        IC_FOR_CHUNKS(n, IC_ACT_CHUNK, c, start, len,                                \
+                      act_span_##SUF(id, (PARAM)param, z + start, out + start, len,  \
+                                     derivative));                                   \
     }
 
 #define REAL float

@@ -8,6 +8,7 @@
 #include "fills.h"
 #include "parallel.h"
 #include "philox.h"
+#include "template.h"
 #include "vecmath.h"
 
 #ifdef _OPENMP
@@ -24,8 +25,6 @@
 #define PB PHILOX_BLOCK
 /* Elements per parallel work item of the indexed fills. */
 #define IC_CHUNK 32768
-#define IC_CAT_(a, b) a##_##b
-#define IC_CAT(a, b) IC_CAT_(a, b)
 
 #define TWO_M24F 5.9604644775390625e-08f
 #define TWO_M32F 2.3283064365386963e-10f

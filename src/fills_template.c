@@ -5,7 +5,6 @@
  * Value order: a block of PB counters yields planes of PB values (NUNIT planes
  * for normals, UNIFORM_UNITS for uniforms); plane k lane j comes from counter
  * j. Planes keep every loop unit-stride. */
-#define FN(name) IC_CAT(name, SUF)
 #define VALS (PB * NUNIT)
 #define UVALS (PB * UNIFORM_UNITS)
 
@@ -60,14 +59,8 @@ IC_SIMD static void FN(indexed_chunk)(int kind, REAL *out, int64_t n, uint64_t g
 static void FN(indexed_fill)(int kind, REAL *out, int64_t n, int64_t offset,
                              const ic_stream *s, REAL a, REAL b, REAL c, int nthreads)
 {
-    int64_t nchunks = (n + IC_CHUNK - 1) / IC_CHUNK;
-    int64_t i;
-    IC_PARALLEL_FOR(nthreads > 1 && nchunks > 1)
-    for (i = 0; i < nchunks; i++) {
-        int64_t start = i * IC_CHUNK;
-        int64_t len = n - start < IC_CHUNK ? n - start : IC_CHUNK;
-        FN(indexed_chunk)(kind, out + start, len, (uint64_t)(offset + start), s, a, b, c);
-    }
+    IC_FOR_CHUNKS(n, IC_CHUNK, i, start, len,
+                  FN(indexed_chunk)(kind, out + start, len, (uint64_t)(offset + start), s, a, b, c));
 }
 
 void FN(ic_uniform)(REAL *out, int64_t n, int64_t offset, const ic_stream *s,
@@ -151,14 +144,7 @@ IC_SIMD static void FN(trunc_chunk)(REAL *out, int64_t n, uint64_t chunk, const 
 
 void FN(ic_truncnorm)(REAL *out, int64_t n, const ic_stream *s, const ic_truncnorm *p, int nthreads)
 {
-    int64_t nchunks = (n + IC_TRUNC_CHUNK - 1) / IC_TRUNC_CHUNK;
-    int64_t i;
-    IC_PARALLEL_FOR(nthreads > 1 && nchunks > 1)
-    for (i = 0; i < nchunks; i++) {
-        int64_t start = i * IC_TRUNC_CHUNK;
-        int64_t len = n - start < IC_TRUNC_CHUNK ? n - start : IC_TRUNC_CHUNK;
-        FN(trunc_chunk)(out + start, len, (uint64_t)i, s, p);
-    }
+    IC_FOR_CHUNKS(n, IC_TRUNC_CHUNK, i, start, len, FN(trunc_chunk)(out + start, len, (uint64_t)i, s, p));
 }
 
 void FN(ic_constant)(REAL *out, int64_t n, double value, int nthreads)
@@ -193,6 +179,5 @@ void FN(ic_sparse_zeros)(REAL *out, int64_t rows, int64_t cols, int64_t nzeros,
     }
 }
 
-#undef FN
 #undef VALS
 #undef UVALS

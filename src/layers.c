@@ -10,10 +10,8 @@
 #include "cpu.h"
 #include "layers.h"
 #include "parallel.h"
+#include "template.h"
 #include "vecmath.h"
-
-#define IC_CAT_(a, b) a##_##b
-#define IC_CAT(a, b) IC_CAT_(a, b)
 
 /* FNV-1a's 64-bit prime: unit hashes only need to tell units apart. */
 #define HASH_PRIME 0x100000001b3ull

@@ -1,6 +1,5 @@
 /* Per-dtype layer kernels; included by layers.c with REAL, SUF, GEMM, PHI,
  * DPHI, PHI_DPHI, BITS, NEXTAFTER and HIST_FAST defined. */
-#define FN(name) IC_CAT(name, SUF)
 
 /* Moments of one tensor within one tile, in LANES fixed lanes so that the
  * loops vectorize and every SIMD clone rounds the same. Sums are of
@@ -896,21 +895,15 @@ int IC_CAT(ic_gemm, SUF)(GEMM *gemm, char ta, char tb, int64_t m, int64_t n, int
 int IC_CAT(ic_histogram, SUF)(const REAL *v, int64_t n, double lo, double hi, int64_t nbins,
                               int64_t *hist, int nthreads)
 {
-    int64_t chunks = (n + HIST_CHUNK - 1) / HIST_CHUNK, stride = HIST_COPIES * (nbins + 3), c;
+    int64_t chunks = (n + HIST_CHUNK - 1) / HIST_CHUNK, stride = HIST_COPIES * (nbins + 3);
     hist_geom g = hist_geometry(lo, hi, nbins);
     int64_t *local = calloc((size_t)(chunks * stride) + 1, sizeof(int64_t));
     if (!local)
         return -1;
-    IC_PARALLEL_FOR(nthreads > 1 && chunks > 1)
-    for (c = 0; c < chunks; c++) {
-        int64_t start = c * HIST_CHUNK, len = n - start < HIST_CHUNK ? n - start : HIST_CHUNK;
-        FN(hist_row)(v + start, len, local + c * stride, &g);
-    }
-    for (c = 0; c < chunks * HIST_COPIES; c++)
+    IC_FOR_CHUNKS(n, HIST_CHUNK, c, start, len, FN(hist_row)(v + start, len, local + c * stride, &g));
+    for (int64_t c = 0; c < chunks * HIST_COPIES; c++)
         for (int64_t k = 0; k < nbins + 2; k++)
             hist[k] += local[c * (nbins + 3) + k];
     free(local);
     return 0;
 }
-
-#undef FN

@@ -3,6 +3,8 @@
 #ifndef INITCORE_PARALLEL_H
 #define INITCORE_PARALLEL_H
 
+#include <stdint.h>
+
 #define IC_PRAGMA(x) _Pragma(#x)
 #ifdef _OPENMP
 #include <omp.h>
@@ -23,6 +25,21 @@
 #define IC_FOR_DYNAMIC
 #define IC_SINGLE
 #endif
+
+/* Runs the statement given last for each chunk c of `size` items out of n,
+ * items [start, start + len), the chunks split among the threads. A chunk's
+ * items depend on c alone, never on the thread, so what it computes from them
+ * and c is the same for any thread count. */
+#define IC_FOR_CHUNKS(n, size, c, start, len, ...)                                   \
+    do {                                                                             \
+        int64_t ic_chunks_ = ((n) + (size) - 1) / (size);                            \
+        IC_PARALLEL_FOR(nthreads > 1 && ic_chunks_ > 1)                              \
+        for (int64_t c = 0; c < ic_chunks_; c++) {                                   \
+            int64_t start = c * (size);                                              \
+            int64_t len = (n) - start < (size) ? (n) - start : (size);               \
+            __VA_ARGS__;                                                             \
+        }                                                                            \
+    } while (0)
 
 /* Keeping a team on distinct CPUs for one region. The scheduler sometimes
  * wakes an idle OpenMP worker on its waker's CPU, and the two threads then
