@@ -583,9 +583,9 @@ def run_demo(case="all", out=None, seed=0, progress=None, *, runs_out=None):
     by_case = {c: [r for r in runs if r.scheme.case == c] for c in cases}
     note = None
     try:
-        from .plots import _matplotlib
+        from .plots import require_matplotlib
 
-        _matplotlib()
+        require_matplotlib()
         mpl_ok = True
     except ImportError as exc:
         mpl_ok, note = False, f"No figures: {exc}"
