@@ -264,7 +264,7 @@ def test_report_without_matplotlib(tmp_path, monkeypatch):
     def missing():
         raise ImportError("plotting needs matplotlib (test)")
 
-    monkeypatch.setattr(_plots, "_matplotlib", missing)
+    monkeypatch.setattr(_plots, "require_matplotlib", missing)
     rows = _demo.run_demo("zero", tmp_path / "out", seed=0, progress=False)
     assert len(rows) == 2
     report = (tmp_path / "out" / "report.md").read_text()

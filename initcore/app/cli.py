@@ -1,8 +1,5 @@
 """The ``initcore`` command line."""
 import argparse
-import csv
-import io
-import json
 import os
 import sys
 import textwrap
@@ -12,7 +9,7 @@ import numpy as np
 from ..fills.fans import fans
 from ..fills.initializers import expected_moments, initialize
 from ..networks.mlp import MLP, parse_init
-from ..common.tables import cell, text_table
+from ..common.tables import cell, json_text, rows_text, text_table
 from ..propagation.simulate import simulate
 
 # (label, initializer, params): the seeds' four failure cases, then the remedies.
@@ -66,29 +63,12 @@ def report_rows(shape, seed, dtype):
     return rows
 
 
-def format_table(rows):
-    def cell(value):
-        return f"{value:.6g}" if isinstance(value, float) else str(value)
-
-    body = [[cell(row[c]) for c in COLUMNS] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in body)) for i, c in enumerate(COLUMNS)]
-    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(COLUMNS, widths)))]
-    lines.append("  ".join("-" * w for w in widths))
-    for r in body:
-        lines.append("  ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
-    return "\n".join(lines)
-
-
 def format_rows(rows, fmt):
+    """The report rows as JSON (``"json"``, indented by 2), CSV (``"csv"``)
+    or a readable table (None, floats to 6 significant digits)."""
     if fmt == "json":
-        return json.dumps(rows, indent=2)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return buffer.getvalue().rstrip("\n")
-    return format_table(rows)
+        return json_text(rows, indent=2)
+    return rows_text(rows, COLUMNS, fmt, lambda table_rows: _plain_table(table_rows, COLUMNS, ".6g", left=2))
 
 
 # The seeds' too-small and too-large weights against Xavier, on tanh.
@@ -134,18 +114,19 @@ def _summary(sim, activation):
     first, last = sim.layers[0], sim.layers[-1]
     sigma_w2, sigma_b2 = sim.config["sigma_w2"][-1], sim.config["sigma_b2"][-1]
     chi = meanfield.chi1(activation, sigma_w2, sigma_b2)
-    phase = "critical" if abs(chi - 1) < 0.02 else ("ordered" if chi < 1 else "chaotic")
     return {
-        "init": sim.config["inits"][0], "sigma_w2": sigma_w2, "chi1": chi, "phase": phase,
+        "init": sim.config["inits"][0], "sigma_w2": sigma_w2, "chi1": chi, "phase": meanfield.phase(chi),
         "std(a) first": first["a_std"], "std(a) last": last["a_std"],
         "theory last": float(np.sqrt(max(last["a2_theory"], 0.0))), "saturated last": last["saturated"],
         "E[delta^2] first": first.get("delta2"), "E[delta^2] last": last.get("delta2"),
     }
 
 
-def _plain_table(rows, columns):
-    body = [[cell(row[c], ".4g" if isinstance(row[c], float) else "") for c in columns] for row in rows]
-    return text_table(list(columns), body)
+def _plain_table(rows, columns, spec=".4g", left=0):
+    """`rows` (dicts) as a readable table of `columns`, floats formatted
+    with `spec`, the first `left` columns left-aligned."""
+    body = [[cell(row[c], spec if isinstance(row[c], float) else "") for c in columns] for row in rows]
+    return text_table(list(columns), body, left)
 
 
 def run_simulate(args):
@@ -166,16 +147,11 @@ def run_simulate(args):
 
         plot_compare(sims, specs, args.plot)
     if args.format == "json":
-        print(json.dumps([json.loads(sim.to_json()) for sim in sims], indent=1))
+        print(json_text([sim.to_dict() for sim in sims], indent=1))
         return
     if args.format == "csv":
-        buffer = io.StringIO()
-        fields = ["init"] + list(sims[0].layers[0])
-        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
-        writer.writeheader()
-        for spec, sim in zip(specs, sims):
-            writer.writerows({"init": spec, **rec} for rec in sim.layers)
-        print(buffer.getvalue().rstrip("\n"))
+        rows = [{"init": spec, **rec} for spec, sim in zip(specs, sims) for rec in sim.layers]
+        print(rows_text(rows, ["init", *sims[0].layers[0]], "csv", None))
         return
     shown = _shown_layers(args.depth, args.every)
     print(f"{args.activation} network, depth {args.depth}, width {args.width}, batch {args.batch}, "
@@ -207,19 +183,15 @@ def run_compare(args):
         plot_compare(sims, specs, args.plot)
     summary = [_summary(sim, args.activation) for sim in sims]
     if args.format == "json":
-        print(json.dumps({"summary": summary, "layers": {spec: sim.layers for spec, sim in zip(specs, sims)}},
-                         indent=1, default=float))
+        print(json_text({"summary": summary, "layers": {spec: sim.layers for spec, sim in zip(specs, sims)}},
+                        indent=1, default=float))
         return
     metrics = (("std(a)", "a_std"), ("saturated", "saturated"), ("E[delta^2]", "delta2"))
     curves = {what: [{"layer": layer + 1, **{spec: sim.layers[layer][key] for spec, sim in zip(specs, sims)}}
                      for layer in range(args.depth)] for what, key in metrics}
     if args.format == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=["metric", "layer", *specs], lineterminator="\n")
-        writer.writeheader()
-        for what, rows in curves.items():
-            writer.writerows({"metric": what, **row} for row in rows)
-        print(buffer.getvalue().rstrip("\n"))
+        rows = [{"metric": what, **row} for what, rows in curves.items() for row in rows]
+        print(rows_text(rows, ["metric", "layer", *specs], "csv", None))
         return
     print(f"{args.activation} network, depth {args.depth}, width {args.width}, batch {args.batch}, seed {args.seed}\n")
     print(_plain_table(summary, SUMMARY_COLUMNS))
@@ -245,14 +217,13 @@ def run_meanfield(args):
         plot_phase_diagram(args.activation, max(4 * args.sigma_b2, 0.5), args.plot,
                            points={f"sigma_w2 = {sigma_w2:.3g}": (args.sigma_b2, sigma_w2)})
     if args.format == "json":
-        print(json.dumps(result, indent=1))
+        print(json_text(result, indent=1))
         return
     if args.format == "csv":
-        print(",".join(result))
-        print(",".join(str(v) for v in result.values()))
+        print(rows_text([result], list(result), "csv", None))
         return
-    phase = "critical" if abs(result["chi1"] - 1) < 1e-6 else ("ordered" if result["chi1"] < 1 else "chaotic")
-    print(f"{args.activation}, sigma_b2 = {args.sigma_b2:g}, sigma_w2 = {sigma_w2:.6g} ({phase})\n")
+    print(f"{args.activation}, sigma_b2 = {args.sigma_b2:g}, sigma_w2 = {sigma_w2:.6g} "
+          f"({meanfield.phase(result['chi1'])})\n")
     for key, text in (("critical_sigma_w2", "critical sigma_w2 (chi1 = 1)"), ("q_star", "q* (fixed point of q)"),
                       ("c_star", "c* (fixed point of c)"), ("chi1", "chi1"), ("chi_c", "chi_c"),
                       ("xi_q", "xi_q (depth scale of q)"), ("xi_c", "xi_c (depth scale of c)"),
@@ -269,8 +240,6 @@ def run_demo_command(args):
 
     if args.case not in demo.CASE_CHOICES:
         raise UsageError(f"unknown --case {args.case!r}; choose one of: {', '.join(demo.CASE_CHOICES)}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be non-negative, got {args.seed}")
     if not args.out:
         raise UsageError("--out needs a directory name")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
@@ -285,6 +254,26 @@ def run_demo_command(args):
     cases = demo.CASES if args.case == "all" else (args.case,)
     print("\n" + "\n".join(f"claim {demo.CASES.index(c) + 1} ({c}): {demo.verdict(c, rows)}" for c in cases))
     print(f"\nfigures and report written to {os.path.join(args.out, 'report.md')}")
+
+
+def _format_options(parser, json_help, csv_help, default=None):
+    """Adds the mutually exclusive ``--json`` and ``--csv`` options (both
+    setting ``format``) to `parser`.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    json_help, csv_help : str
+        The options' help texts.
+    default : object
+        The default of ``format``: None, or argparse.SUPPRESS for options
+        that must not overwrite a value given before a subcommand.
+    """
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--json", dest="format", action="store_const", const="json", default=default,
+                       help=json_help)
+    group.add_argument("--csv", dest="format", action="store_const", const="csv", default=default,
+                       help=csv_help)
 
 
 def _parser():
@@ -311,6 +300,8 @@ def _parser():
                      help="show every N-th layer (default: about 10 rows)")
     sim.add_argument("--plot", metavar="FILE", help="write per-layer curves to FILE (png, svg, pdf)")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    _format_options(sim, "each simulation as JSON (config and every layer)",
+                    "every layer's measurements as CSV, one row per init and layer")
     cmp = sub.add_parser("compare", help="initializers side by side: per-layer std, saturation, gradients")
     cmp.add_argument("--activation", default="tanh")
     cmp.add_argument("--inits", default="zeros,normal:std=0.01,normal:std=1,xavier_normal,kaiming_normal",
@@ -322,21 +313,14 @@ def _parser():
     cmp.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     cmp.add_argument("--plot", metavar="FILE", help="write the per-layer curves to FILE")
     cmp.add_argument("--quiet", action="store_true", help="no progress bar")
-    cmp_format = cmp.add_mutually_exclusive_group()
-    cmp_format.add_argument("--json", dest="format", action="store_const", const="json", default=None)
-    cmp_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None)
+    _format_options(cmp, "the summary and every layer's measurements as JSON", "the per-layer curves as CSV")
     mf = sub.add_parser("meanfield", help="mean-field theory: q*, chi1, depth scales, critical sigma_w2")
     mf.add_argument("--activation", default="tanh")
     mf.add_argument("--sigma-b2", type=float, default=0.05, help="bias variance (default 0.05)")
     mf.add_argument("--sigma-w2", type=float, default=None, help="weight variance (default: the critical one)")
     mf.add_argument("--plot", default="phase_diagram.png", metavar="FILE",
                     help="where to write the phase diagram (default phase_diagram.png; 'none' for no plot)")
-    mf_format = mf.add_mutually_exclusive_group()
-    mf_format.add_argument("--json", dest="format", action="store_const", const="json", default=None)
-    mf_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None)
-    sim_format = sim.add_mutually_exclusive_group()
-    sim_format.add_argument("--json", dest="format", action="store_const", const="json", default=None)
-    sim_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None)
+    _format_options(mf, "the numbers as JSON", "the numbers as CSV")
     demo = sub.add_parser("demo", help="reproduce the seeds' claims by training: table, plots and report")
     demo.add_argument("--case", default="all", metavar="CASE",
                       help="zero, constant, small, large, remedies or all (default all)")
@@ -344,11 +328,7 @@ def _parser():
                       help="directory for the plots and report.md (default initcore-demo)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the data, weights and shuffling (default 0)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
-    demo_format = demo.add_mutually_exclusive_group()
-    demo_format.add_argument("--json", dest="format", action="store_const", const="json", default=None,
-                             help="the table as JSON (every column)")
-    demo_format.add_argument("--csv", dest="format", action="store_const", const="csv", default=None,
-                             help="the table as CSV (every column)")
+    _format_options(demo, "the table as JSON (every column)", "the table as CSV (every column)")
     report = sub.add_parser("report", help="theoretical vs sampled moments of common initializers (default)")
     # Options may come before or after 'report'; the subcommand's copies have
     # no defaults so they never overwrite a value given before it.
@@ -359,46 +339,46 @@ def _parser():
         p.add_argument("--shape", type=_shape, default=default((512, 256)), help="weight shape, e.g. 512,256 (default)")
         p.add_argument("--seed", type=int, default=default(0), help="base seed (default 0)")
         p.add_argument("--dtype", choices=("float32", "float64"), default=default("float32"))
-        group = p.add_mutually_exclusive_group()
-        group.add_argument("--json", dest="format", action="store_const", const="json", default=default(None),
-                           help="JSON output")
-        group.add_argument("--csv", dest="format", action="store_const", const="csv", default=default(None),
-                           help="CSV output")
+        _format_options(p, "JSON output", "CSV output", default(None))
     return parser
 
 
-def main(argv=None):
-    args = _parser().parse_args(argv)
-    if args.command == "demo":
-        try:
-            run_demo_command(args)
-        except (UsageError, ValueError, TypeError, ImportError, OSError) as exc:
-            print(f"initcore: error: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    if args.command in ("simulate", "compare", "meanfield"):
-        try:
-            if getattr(args, "seed", 0) < 0:
-                raise UsageError(f"--seed must be non-negative, got {args.seed}")
-            if not getattr(args, "bias_std", 0.0) >= 0:
-                raise UsageError(f"--bias-std must be non-negative, got {args.bias_std}")
-            for name in ("sigma_b2", "sigma_w2"):
-                value = getattr(args, name, None)
-                if value is not None and not value >= 0:
-                    raise UsageError(f"--{name.replace('_', '-')} must be non-negative, got {value}")
-            {"simulate": run_simulate, "compare": run_compare, "meanfield": run_meanfield}[args.command](args)
-        except (UsageError, ValueError, TypeError, ImportError) as exc:
-            print(f"initcore: error: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    try:
-        if args.seed < 0:
-            raise UsageError(f"--seed must be non-negative, got {args.seed}")
-        rows = report_rows(args.shape, args.seed, np.dtype(args.dtype))
-    except (UsageError, ValueError, TypeError) as exc:
-        print(f"initcore: error: {exc}", file=sys.stderr)
-        return 2
+def run_report(args):
+    """The `report` command (the default): theoretical and sampled moments
+    of `REPORT_CASES` on one weight shape."""
+    rows = report_rows(args.shape, args.seed, np.dtype(args.dtype))
     if args.format is None:
         print(f"Initializers on a {'x'.join(map(str, args.shape))} weight (layout in_out, {args.dtype}, seed {args.seed}):\n")
     print(format_rows(rows, args.format))
+
+
+_COMMANDS = {"simulate": run_simulate, "compare": run_compare, "meanfield": run_meanfield,
+             "demo": run_demo_command, "report": run_report}
+
+
+def _check_non_negative(args):
+    """UsageError for a negative --seed, --bias-std, --sigma-b2 or --sigma-w2."""
+    for name in ("seed", "bias_std", "sigma_b2", "sigma_w2"):
+        value = getattr(args, name, None)
+        if value is not None and not value >= 0:
+            raise UsageError(f"--{name.replace('_', '-')} must be non-negative, got {value}")
+
+
+def main(argv=None):
+    """Runs the command line on `argv` (default sys.argv[1:]).
+
+    Returns
+    -------
+    int
+        0, or 2 after an expected error (a bad value, a missing optional
+        dependency, an output path that cannot be written), reported in one
+        line ``initcore: error: ...`` on stderr.
+    """
+    args = _parser().parse_args(argv)
+    try:
+        _check_non_negative(args)
+        _COMMANDS[args.command or "report"](args)
+    except (UsageError, ValueError, TypeError, ImportError, OSError) as exc:
+        print(f"initcore: error: {exc}", file=sys.stderr)
+        return 2
     return 0

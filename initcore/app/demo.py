@@ -16,34 +16,28 @@ a sigmoid output unit trained with binary cross-entropy, 1000 examples):
 * ``remedies``: Xavier (tanh), He (relu), orthogonal (tanh) and LeCun
   (selu) on moons (2-16-16-1) and on the 500-feature set (500-32x9-1).
 
-`run_demo` trains, and with an output directory writes the figures and
-``report.md``; it returns one row (a dict of plain values) per scheme.
+Each case is one `Case` record of `CASE_TABLE`: its runs, title, note,
+claim sentence and checks. `run_demo` trains, and with an output directory
+writes the figures and ``report.md``; it returns one row (a dict of plain
+values) per scheme.
 """
-import csv
-import io
 import os
 import time
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from ..training import datasets
 from ..networks.mlp import MLP, _compact
 from ..common.progress import Progress
-from ..common.tables import cell, json_text, text_table
+from ..common.tables import cell, rows_text, text_table
 from ..propagation.simulate import simulate
 from ..training.train import train
 
-__all__ = ["CASES", "DemoRun", "Scheme", "checks", "format_rows", "run_demo", "train_cases", "verdict"]
+__all__ = ["CASES", "CASE_TABLE", "Case", "DemoRun", "Scheme", "checks", "format_rows", "run_demo",
+           "train_cases", "verdict"]
 
-CASES = ("zero", "constant", "small", "large", "remedies")
-CASE_CHOICES = (*CASES, "all")
-TITLES = {
-    "zero": "Zero initialization",
-    "constant": "Constant non-zero initialization (0.5)",
-    "small": "Small random weights, N(0, 0.01^2)",
-    "large": "Large random weights, N(0, 1)",
-    "remedies": "Remedies: Xavier, He, orthogonal, LeCun",
-}
 # The training settings shared by every run.
 N_SAMPLES = 1000
 N_FEATURES = 500
@@ -103,33 +97,6 @@ class Scheme:
 
     def __repr__(self):
         return f"<Scheme {self.case}: {self.label} on {self.dataset}, {self.epochs} epochs>"
-
-
-def schemes(case):
-    """The runs of one case (or of every case for ``"all"``), in table order."""
-    if case == "all":
-        return [s for c in CASES for s in schemes(c)]
-    placement = [2, 16, 16, 1]
-    deep = [N_FEATURES] + [32] * 9 + [1]
-    if case == "zero":
-        return [Scheme("zero", "placement", placement, "tanh", "zeros", 30),
-                Scheme("zero", "placement", placement, "tanh", "xavier_normal", 30, "reference")]
-    if case == "constant":
-        return [Scheme("constant", "placement", placement, "tanh", "constant:value=0.5", 30),
-                Scheme("constant", "placement", placement, "tanh", "xavier_normal", 30, "reference"),
-                Scheme("constant", "placement", placement, "relu", "kaiming_normal", 30, "reference")]
-    if case == "small":
-        return [Scheme("small", "high_dimensional", deep, act, "normal:std=0.01", 10)
-                for act in ("sigmoid", "tanh", "relu")]
-    if case == "large":
-        return [Scheme("large", "high_dimensional", [N_FEATURES] + [128] * 9 + [1], "tanh",
-                       "normal:std=1", 20)]
-    if case == "remedies":
-        pairs = (("tanh", "xavier_normal"), ("relu", "kaiming_normal"), ("tanh", "orthogonal"),
-                 ("selu", "lecun_normal"))
-        return ([Scheme("remedies", "moons", [2, 16, 16, 1], act, init, 50) for act, init in pairs]
-                + [Scheme("remedies", "high_dimensional", deep, act, init, 20) for act, init in pairs])
-    raise ValueError(f"unknown case {case!r}; choose one of: {', '.join(CASE_CHOICES)}")
 
 
 def linear_accuracy(X, y, ridge=1e-3, iterations=30):
@@ -299,21 +266,12 @@ def _markdown_table(rows):
 def format_rows(rows, fmt=None):
     """The rows as a readable table (fmt None), JSON (``"json"``) or CSV
     (``"csv"``); JSON and CSV have every column of `COLUMNS`."""
-    if fmt == "json":
-        return json_text([{k: r[k] for k in COLUMNS} for r in rows], indent=1)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({k: r[k] for k in COLUMNS} for r in rows)
-        return buffer.getvalue().rstrip("\n")
-    if fmt is not None:
-        raise ValueError(f"unknown format {fmt!r}; choose None, 'json' or 'csv'")
-    return format_table(rows)
+    return rows_text(rows, COLUMNS, fmt, format_table)
 
 
 # ---------------------------------------------------------------------------
-# what each case shows, in one sentence from the measured numbers
+# the cases: one `Case` record each, with what it trains, what it says and
+# what it checks
 
 
 def _pick(rows, **match):
@@ -321,6 +279,10 @@ def _pick(rows, **match):
         if all(r[k] == v for k, v in match.items()):
             return r
     return None
+
+
+def _claims(rows):
+    return [r for r in rows if r["role"] == "claim"]
 
 
 def _acc(r):
@@ -339,106 +301,217 @@ def _reached(r):
     return "never reaches 90%" if r["epochs_to_90"] is None else f"reaches 90% at epoch {r['epochs_to_90']}"
 
 
-def claim_sentence(case, rows, runs=None):
-    """One sentence (or two) saying what the run measured for `case`."""
-    rows = [r for r in rows if r["case"] == case]
-    if case == "zero":
-        z, ref = _pick(rows, init="zeros"), _pick(rows, role="reference")
-        moved = ""
-        if runs:
-            run = next(r for r in runs if r.scheme.case == "zero" and r.scheme.init == "zeros")
-            same = all(np.array_equal(w, w0) for w, w0 in zip(run.net.weights, run.weights0))
-            same &= all(not b.any() for b in run.net.biases[:-1])
-            moved = (" every weight is still exactly 0 after training (only the output bias learned),"
-                     if same else "")
-        text = (f"With every weight 0 the {z['network']} {z['activation']} network ends at accuracy "
-                f"{_acc(z)} after {z['epochs']} epochs (chance: 0.5): its hidden layers keep "
-                f"{z['distinct_units']} distinct unit of {z['width']},{moved} and the first layer's "
-                f"gradient norm is {_e(z['grad_first_init'])} at initialization")
-        if ref:
-            text += f"; the same network from {ref['init']} reaches {_acc(ref)}"
-        return text + "."
-    if case == "constant":
-        c = _pick(rows, init="constant:value=0.5")
-        refs = [r for r in rows if r["role"] == "reference"]
-        text = (f"With every weight 0.5 the hidden layers keep {c['distinct_units']} distinct unit of "
-                f"{c['width']} after {c['epochs']} epochs, so the network is a function of one "
-                f"projection of the input and its decision boundary is a straight line: accuracy "
-                f"{_acc(c)}, {_reached(c)}, where the best straight line (a logistic regression) gets "
-                f"{c['linear_accuracy']:.3f}")
+def _zero_sentence(rows, runs):
+    z, ref = _pick(rows, init="zeros"), _pick(rows, role="reference")
+    moved = ""
+    if runs:
+        run = next(r for r in runs if r.scheme.init == "zeros")
+        same = all(np.array_equal(w, w0) for w, w0 in zip(run.net.weights, run.weights0))
+        same &= all(not b.any() for b in run.net.biases[:-1])
+        moved = (" every weight is still exactly 0 after training (only the output bias learned),"
+                 if same else "")
+    text = (f"With every weight 0 the {z['network']} {z['activation']} network ends at accuracy "
+            f"{_acc(z)} after {z['epochs']} epochs (chance: 0.5): its hidden layers keep "
+            f"{z['distinct_units']} distinct unit of {z['width']},{moved} and the first layer's "
+            f"gradient norm is {_e(z['grad_first_init'])} at initialization")
+    if ref:
+        text += f"; the same network from {ref['init']} reaches {_acc(ref)}"
+    return text + "."
+
+
+def _zero_checks(rows):
+    out = []
+    for r in _claims(rows):
+        out.append((f"{r['init']} {r['activation']}: accuracy in [0.4, 0.6]", 0.4 <= r["accuracy"] <= 0.6))
+        out.append((f"{r['init']} {r['activation']}: 1 distinct hidden unit", r["distinct_units"] == 1))
+    return out
+
+
+def _constant_sentence(rows, runs):
+    c = _pick(rows, init="constant:value=0.5")
+    refs = [r for r in rows if r["role"] == "reference"]
+    text = (f"With every weight 0.5 the hidden layers keep {c['distinct_units']} distinct unit of "
+            f"{c['width']} after {c['epochs']} epochs, so the network is a function of one "
+            f"projection of the input and its decision boundary is a straight line: accuracy "
+            f"{_acc(c)}, {_reached(c)}, where the best straight line (a logistic regression) gets "
+            f"{c['linear_accuracy']:.3f}")
+    if refs:
+        text += "; " + " and ".join(f"{r['init']} ({r['activation']}) reaches {_acc(r)}"
+                                    for r in refs) + " with a curved boundary"
+    return text + "."
+
+
+def _constant_checks(rows):
+    out = []
+    refs = [x for x in rows if x["role"] == "reference"]
+    for r in _claims(rows):
+        out.append((f"{r['init']} {r['activation']}: 1 distinct hidden unit", r["distinct_units"] == 1))
+        out.append((f"{r['init']} {r['activation']}: accuracy no better than a logistic regression's "
+                    f"{r['linear_accuracy']:.3f} + 0.02", r["accuracy"] <= r["linear_accuracy"] + 0.02))
         if refs:
-            text += "; " + " and ".join(f"{r['init']} ({r['activation']}) reaches {_acc(r)}"
-                                        for r in refs) + " with a curved boundary"
-        return text + "."
-    if case == "small":
-        parts = []
-        for r in rows:
-            part = (f"{r['activation']} ends at {_acc(r)} with |dW1| = {_e(r['grad_first_init'])} and "
-                    f"|dWL| = {_e(r['grad_last_init'])} at initialization")
-            if r["activation"] == "sigmoid":
-                part += f" (first/last ratio {_e(r['grad_ratio_init'])})"
-            if r["activation"] == "relu":
-                part += f", {_pct(r['dead_end'])} of its hidden units dead after training"
-            parts.append(part)
-        epochs = rows[0]["epochs"] if rows else 0
-        return (f"With N(0, 0.01^2) weights on {N_FEATURES} normalized features and {epochs} epochs, "
-                + "; ".join(parts) + ".")
-    if case == "large":
-        r = rows[0]
-        return (f"With N(0, 1) weights the {r['network']} {r['activation']} network has "
-                f"{_pct(r['saturated_init'])} of its hidden activations saturated at initialization "
-                f"and {_pct(r['saturated_end'])} after {r['epochs']} epochs, its first layer's "
-                f"gradient is {_e(r['grad_ratio_init'])} times its last layer's (exploding toward the "
-                f"input), and accuracy ends at {_acc(r)}, {_reached(r)}.")
-    if case == "remedies":
-        parts = []
-        for dataset in ("moons", "high_dimensional"):
-            sub = [r for r in rows if r["dataset"] == dataset]
-            if sub:
-                accs = ", ".join(f"{r['init']} ({r['activation']}) {_acc(r)}" for r in sub)
-                parts.append(f"on {dataset} ({sub[0]['network']}, {sub[0]['epochs']} epochs): {accs}")
-        return ("The same kinds of problems train when the scale fits the activation: "
-                + "; ".join(parts) + ".")
-    raise ValueError(f"unknown case {case!r}")
+            out.append((f"{r['init']} {r['activation']}: accuracy below every reference's",
+                        all(r["accuracy"] < x["accuracy"] for x in refs)))
+    return out
+
+
+def _small_sentence(rows, runs):
+    parts = []
+    for r in rows:
+        part = (f"{r['activation']} ends at {_acc(r)} with |dW1| = {_e(r['grad_first_init'])} and "
+                f"|dWL| = {_e(r['grad_last_init'])} at initialization")
+        if r["activation"] == "sigmoid":
+            part += f" (first/last ratio {_e(r['grad_ratio_init'])})"
+        if r["activation"] == "relu":
+            part += f", {_pct(r['dead_end'])} of its hidden units dead after training"
+        parts.append(part)
+    epochs = rows[0]["epochs"] if rows else 0
+    return (f"With N(0, 0.01^2) weights on {N_FEATURES} normalized features and {epochs} epochs, "
+            + "; ".join(parts) + ".")
+
+
+def _small_checks(rows):
+    out = []
+    for r in _claims(rows):
+        out.append((f"{r['activation']}: accuracy below 0.6", r["accuracy"] < 0.6))
+        if r["activation"] == "sigmoid":
+            ratio = r["grad_ratio_init"]
+            out.append(("sigmoid: |dW1|/|dWL| below 1e-3 at initialization", ratio is not None and ratio < 1e-3))
+    return out
+
+
+def _large_sentence(rows, runs):
+    r = rows[0]
+    return (f"With N(0, 1) weights the {r['network']} {r['activation']} network has "
+            f"{_pct(r['saturated_init'])} of its hidden activations saturated at initialization "
+            f"and {_pct(r['saturated_end'])} after {r['epochs']} epochs, its first layer's "
+            f"gradient is {_e(r['grad_ratio_init'])} times its last layer's (exploding toward the "
+            f"input), and accuracy ends at {_acc(r)}, {_reached(r)}.")
+
+
+def _large_checks(rows):
+    return [(f"{r['activation']}: saturated fraction above 0.8 at initialization and end",
+             (r["saturated_init"] or 0) > 0.8 and (r["saturated_end"] or 0) > 0.8) for r in _claims(rows)]
+
+
+def _remedies_sentence(rows, runs):
+    parts = []
+    for dataset in ("moons", "high_dimensional"):
+        sub = [r for r in rows if r["dataset"] == dataset]
+        if sub:
+            accs = ", ".join(f"{r['init']} ({r['activation']}) {_acc(r)}" for r in sub)
+            parts.append(f"on {dataset} ({sub[0]['network']}, {sub[0]['epochs']} epochs): {accs}")
+    return "The same kinds of problems train when the scale fits the activation: " + "; ".join(parts) + "."
+
+
+def _remedies_checks(rows):
+    return [(f"{r['init']} {r['activation']} on {r['dataset']}: reaches 95% accuracy within {r['epochs']} epochs",
+             r["best_accuracy"] >= 0.95) for r in _claims(rows)]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One of the seed documents' claims, and all the demo knows of it.
+
+    Attributes
+    ----------
+    name : str
+        The ``--case`` name.
+    title : str
+        The heading in the report and the figures.
+    note : str
+        The explanation under the measurements in the report.
+    runs : tuple of tuple
+        The trainings, as the `Scheme` arguments after the case:
+        ``(dataset, widths, activation, init, epochs[, role])``.
+    sentence : callable
+        ``sentence(rows, runs)``: what the case's rows measured, in a
+        sentence or two; `runs`, the case's `DemoRun` objects or None.
+    checks : callable
+        ``checks(rows)``: the claim as conditions on the case's rows, a list
+        of ``(statement, holds)`` (the thresholds of the test suite).
+    """
+
+    name: str
+    title: str
+    note: str
+    runs: tuple
+    sentence: Callable
+    checks: Callable
+
+    def schemes(self):
+        """The case's runs as `Scheme` objects, in table order."""
+        return [Scheme(self.name, *run) for run in self.runs]
+
+
+_SHALLOW = (2, 16, 16, 1)  # two features, two hidden layers
+_DEEP = (N_FEATURES,) + (32,) * 9 + (1,)
+_REMEDY_PAIRS = (("tanh", "xavier_normal"), ("relu", "kaiming_normal"), ("tanh", "orthogonal"),
+                 ("selu", "lecun_normal"))
+# The cases in report order.
+CASE_TABLE = (
+    Case(name="zero", title="Zero initialization",
+         note="Symmetry: every hidden unit computes the same thing and gets the same update, so the "
+              "network behaves as one neuron per layer (here tanh(0) = 0 and every weight gradient is "
+              "exactly 0).",
+         runs=(("placement", _SHALLOW, "tanh", "zeros", 30),
+               ("placement", _SHALLOW, "tanh", "xavier_normal", 30, "reference")),
+         sentence=_zero_sentence, checks=_zero_checks),
+    Case(name="constant", title="Constant non-zero initialization (0.5)",
+         note="Every unit of a layer stays identical, so the output depends on the input only "
+              "through one linear projection: the decision boundary is straight.",
+         runs=(("placement", _SHALLOW, "tanh", "constant:value=0.5", 30),
+               ("placement", _SHALLOW, "tanh", "xavier_normal", 30, "reference"),
+               ("placement", _SHALLOW, "relu", "kaiming_normal", 30, "reference")),
+         sentence=_constant_sentence, checks=_constant_checks),
+    Case(name="small", title="Small random weights, N(0, 0.01^2)",
+         note="The signal shrinks layer by layer; sigmoid's slope of at most 1/4 makes the first "
+              "layer's gradient vanish; relu units die.",
+         runs=tuple(("high_dimensional", _DEEP, act, "normal:std=0.01", 10) for act in ("sigmoid", "tanh", "relu")),
+         sentence=_small_sentence, checks=_small_checks),
+    Case(name="large", title="Large random weights, N(0, 1)",
+         note=f"Pre-activations of about N(0, {N_FEATURES}) saturate tanh; with zero biases the deep tanh "
+              "network is in the chaotic phase, where gradients grow toward the input.",
+         runs=(("high_dimensional", (N_FEATURES,) + (128,) * 9 + (1,), "tanh", "normal:std=1", 20),),
+         sentence=_large_sentence, checks=_large_checks),
+    Case(name="remedies", title="Remedies: Xavier, He, orthogonal, LeCun",
+         note="Note: Xavier is not a remedy for a deep sigmoid network (sigmoid's slope is at most "
+              "1/4, so gradients still vanish with depth); the demo pairs Xavier with tanh.",
+         runs=(tuple(("moons", _SHALLOW, act, init, 50) for act, init in _REMEDY_PAIRS)
+               + tuple(("high_dimensional", _DEEP, act, init, 20) for act, init in _REMEDY_PAIRS)),
+         sentence=_remedies_sentence, checks=_remedies_checks),
+)
+CASES = tuple(c.name for c in CASE_TABLE)
+CASE_CHOICES = (*CASES, "all")
+
+
+def _case(name):
+    """The `Case` called `name`, or a ValueError naming the choices."""
+    for case in CASE_TABLE:
+        if case.name == name:
+            return case
+    raise ValueError(f"unknown case {name!r}; choose one of: {', '.join(CASE_CHOICES)}")
+
+
+def schemes(case):
+    """The runs of one case (or of every case for ``"all"``), in table order."""
+    if case == "all":
+        return [s for c in CASE_TABLE for s in c.schemes()]
+    return _case(case).schemes()
+
+
+def claim_sentence(case, rows, runs=None):
+    """One sentence (or two) saying what the run measured for `case`;
+    `runs` (`DemoRun` objects), when given, adds what only the trained
+    networks show."""
+    if runs is not None:
+        runs = [r for r in runs if r.scheme.case == case]
+    return _case(case).sentence([r for r in rows if r["case"] == case], runs)
 
 
 def checks(case, rows):
     """The claim of `case` as conditions on its rows: a list of
     ``(statement, holds)``, the thresholds of the test suite."""
-    rows = [r for r in rows if r["case"] == case]
-    claim = [r for r in rows if r["role"] == "claim"]
-    out = []
-    if case == "zero":
-        for r in claim:
-            out.append((f"{r['init']} {r['activation']}: accuracy in [0.4, 0.6]", 0.4 <= r["accuracy"] <= 0.6))
-            out.append((f"{r['init']} {r['activation']}: 1 distinct hidden unit", r["distinct_units"] == 1))
-    elif case == "constant":
-        for r in claim:
-            out.append((f"{r['init']} {r['activation']}: 1 distinct hidden unit", r["distinct_units"] == 1))
-            out.append((f"{r['init']} {r['activation']}: accuracy no better than a logistic regression's "
-                        f"{r['linear_accuracy']:.3f} + 0.02", r["accuracy"] <= r["linear_accuracy"] + 0.02))
-            refs = [x for x in rows if x["role"] == "reference"]
-            if refs:
-                out.append((f"{r['init']} {r['activation']}: accuracy below every reference's",
-                            all(r["accuracy"] < x["accuracy"] for x in refs)))
-    elif case == "small":
-        for r in claim:
-            out.append((f"{r['activation']}: accuracy below 0.6", r["accuracy"] < 0.6))
-            if r["activation"] == "sigmoid":
-                ratio = r["grad_ratio_init"]
-                out.append(("sigmoid: |dW1|/|dWL| below 1e-3 at initialization",
-                            ratio is not None and ratio < 1e-3))
-    elif case == "large":
-        for r in claim:
-            out.append((f"{r['activation']}: saturated fraction above 0.8 at initialization and end",
-                        (r["saturated_init"] or 0) > 0.8 and (r["saturated_end"] or 0) > 0.8))
-    elif case == "remedies":
-        for r in claim:
-            out.append((f"{r['init']} {r['activation']} on {r['dataset']}: reaches 95% accuracy within "
-                        f"{r['epochs']} epochs", r["best_accuracy"] >= 0.95))
-    else:
-        raise ValueError(f"unknown case {case!r}")
-    return out
+    return _case(case).checks([r for r in rows if r["case"] == case])
 
 
 def verdict(case, rows):
@@ -449,21 +522,6 @@ def verdict(case, rows):
 
 # ---------------------------------------------------------------------------
 # figures and the report
-
-_NOTES = {
-    "zero": "Symmetry: every hidden unit computes the same thing and gets the same update, so the "
-            "network behaves as one neuron per layer (here tanh(0) = 0 and every weight gradient is "
-            "exactly 0).",
-    "constant": "Every unit of a layer stays identical, so the output depends on the input only "
-                "through one linear projection: the decision boundary is straight.",
-    "small": "The signal shrinks layer by layer; sigmoid's slope of at most 1/4 makes the first "
-             "layer's gradient vanish; relu units die.",
-    "large": f"Pre-activations of about N(0, {N_FEATURES}) saturate tanh; with zero biases the deep tanh network "
-             "is in the chaotic phase, where gradients grow toward the input.",
-    "remedies": "Note: Xavier is not a remedy for a deep sigmoid network (sigmoid's slope is at most "
-                "1/4, so gradients still vanish with depth); the demo pairs Xavier with tanh.",
-}
-
 
 _FEATURES = {"placement": ("CGPA (standardized)", "IQ (standardized)"), "moons": ("x1", "x2")}
 
@@ -482,7 +540,7 @@ def _figures(case, dataset, runs, prefix, out, bar):
     from . import plots
 
     labels = [r.scheme.label for r in runs]
-    title = f"{TITLES[case]} ({dataset})"
+    title = f"{_case(case).title} ({dataset})"
     written = []
 
     def path(kind):
@@ -529,11 +587,11 @@ def _report(cases, by_case, rows, figures, seed, seconds, note):
         lines += [f"*{note}*", ""]
     for case in cases:
         case_rows = [r for r in rows if r["case"] == case]
-        lines += [f"## {CASES.index(case) + 1}. {TITLES[case]}", "",
+        lines += [f"## {CASES.index(case) + 1}. {_case(case).title}", "",
                   "**Measured:** " + claim_sentence(case, case_rows, by_case[case]), "",
                   f"**Claim {verdict(case, case_rows)}** (" + "; ".join(t for t, _ in checks(case, case_rows))
                   + ").", "",
-                  _NOTES[case], ""]
+                  _case(case).note, ""]
         groups = _groups(by_case[case])
         for dataset, _ in groups:
             if len(groups) > 1:
@@ -583,9 +641,9 @@ def run_demo(case="all", out=None, seed=0, progress=None, *, runs_out=None):
     by_case = {c: [r for r in runs if r.scheme.case == c] for c in cases}
     note = None
     try:
-        from .plots import _matplotlib
+        from .plots import require_matplotlib
 
-        _matplotlib()
+        require_matplotlib()
         mpl_ok = True
     except ImportError as exc:
         mpl_ok, note = False, f"No figures: {exc}"

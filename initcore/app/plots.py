@@ -12,8 +12,6 @@ import types
 
 import numpy as np
 
-from ..propagation.simulate import Simulation
-
 __all__ = ["plot_compare", "plot_simulation"]
 
 _INSTALL = 'pip install "initcore[plot]"'
@@ -26,9 +24,20 @@ _LOG_SPAN = 100.0
 _POINT_RELATIVE, _POINT_ABSOLUTE = 4e-6, 4e-30
 
 
-def _matplotlib():
-    """The few matplotlib names used here, or an ImportError saying how to
-    get them."""
+def require_matplotlib():
+    """The few matplotlib names that the figures use.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``Figure``, ``FigureCanvasAgg``, ``MaxNLocator``,
+        ``PercentFormatter`` and ``colormaps``.
+
+    Raises
+    ------
+    ImportError
+        Without matplotlib, saying how to install it.
+    """
     try:
         import matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -52,11 +61,34 @@ def _save(fig, path):
 
 
 def _check_sim(sim, what="sim"):
+    from ..propagation.simulate import Simulation  # not at import: simulate imports this module
+
     if not isinstance(sim, Simulation):
         raise TypeError(f"{what} must be an initcore.Simulation (the result of initcore.simulate), "
                         f"got {type(sim).__name__}")
     if len(sim) == 0:
         raise ValueError(f"{what} has no layers to plot")
+
+
+def _as_list(items, cls, what, empty, check):
+    """`items`, one `cls` or a sequence of them, as a list: ValueError
+    `empty` when there is none, ``check(item, "what[i]")`` on each."""
+    if isinstance(items, cls):
+        items = [items]
+    items = list(items)
+    if not items:
+        raise ValueError(empty)
+    for i, item in enumerate(items):
+        check(item, f"{what}[{i}]")
+    return items
+
+
+def _check_sims(sims, caller):
+    """`sims` (one Simulation or a sequence of them) as a checked list;
+    `caller` names the function in the error for none."""
+    from ..propagation.simulate import Simulation
+
+    return _as_list(sims, Simulation, "sims", f"{caller} needs at least one simulation", _check_sim)
 
 
 def _select_layers(depth, layers):
@@ -259,7 +291,7 @@ def plot_simulation(sim, path=None, *, layers=None):
     >>> net = initcore.MLP([256] * 11, activation="tanh", init="xavier_normal", seed=0)
     >>> fig = initcore.simulate(net, batch=256, seed=1).plot("tanh_xavier.png")  # doctest: +SKIP
     """
-    mpl = _matplotlib()
+    mpl = require_matplotlib()
     _check_sim(sim)
     depth = len(sim)
     chosen = _select_layers(depth, layers)
@@ -378,14 +410,8 @@ def plot_compare(sims, labels=None, path=None):
     ----------
     X. Glorot & Y. Bengio, AISTATS 2010.
     """
-    mpl = _matplotlib()
-    if isinstance(sims, Simulation):
-        sims = [sims]
-    sims = list(sims)
-    if not sims:
-        raise ValueError("plot_compare needs at least one simulation")
-    for i, sim in enumerate(sims):
-        _check_sim(sim, f"sims[{i}]")
+    mpl = require_matplotlib()
+    sims = _check_sims(sims, "plot_compare")
     if labels is None:
         labels = [str(sim.config.get("network", f"simulation {i + 1}")) for i, sim in enumerate(sims)]
     elif isinstance(labels, str):
@@ -459,7 +485,7 @@ def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, 
     """
     from ..propagation import meanfield
 
-    mpl = _matplotlib()
+    mpl = require_matplotlib()
     sigma_b2 = np.linspace(0.0, sigma_b2_max, 101)
     line = np.asarray(meanfield.critical_line(activation, sigma_b2, param=param), dtype=np.float64)
     fig = _new_figure(mpl, (6.4, 4.8))
@@ -490,15 +516,12 @@ def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, 
 def _check_results(results, labels, what="results"):
     from ..training.train import TrainResult
 
-    if isinstance(results, TrainResult):
-        results = [results]
-    results = list(results)
-    if not results:
-        raise ValueError(f"{what} is empty: pass at least one initcore.TrainResult")
-    for i, result in enumerate(results):
+    def check(result, name):
         if not isinstance(result, TrainResult):
-            raise TypeError(f"{what}[{i}] must be an initcore.TrainResult (the result of initcore.train), "
+            raise TypeError(f"{name} must be an initcore.TrainResult (the result of initcore.train), "
                             f"got {type(result).__name__}")
+
+    results = _as_list(results, TrainResult, what, f"{what} is empty: pass at least one initcore.TrainResult", check)
     return results, _labels(labels, len(results), [r.config["network"] for r in results])
 
 
@@ -541,7 +564,7 @@ def plot_training_curves(results, labels=None, path=None, *, title=None):
     -------
     matplotlib.figure.Figure
     """
-    mpl = _matplotlib()
+    mpl = require_matplotlib()
     results, labels = _check_results(results, labels)
     fig = _new_figure(mpl, (15.0, 4.6))
     axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
@@ -592,7 +615,7 @@ def plot_gradient_norms(results, labels=None, path=None, *, title=None):
     -------
     matplotlib.figure.Figure
     """
-    mpl = _matplotlib()
+    mpl = require_matplotlib()
     results, labels = _check_results(results, labels)
     depth = max(len(r.config["widths"]) - 1 for r in results)
     fig = _new_figure(mpl, (12.0, 4.8))
@@ -642,14 +665,8 @@ def plot_histogram_grid(sims, labels=None, path=None, *, title=None, layers=None
     -------
     matplotlib.figure.Figure
     """
-    mpl = _matplotlib()
-    if isinstance(sims, Simulation):
-        sims = [sims]
-    sims = list(sims)
-    if not sims:
-        raise ValueError("plot_histogram_grid needs at least one simulation")
-    for i, sim in enumerate(sims):
-        _check_sim(sim, f"sims[{i}]")
+    mpl = require_matplotlib()
+    sims = _check_sims(sims, "plot_histogram_grid")
     labels = _labels(labels, len(sims), [str(s.config.get("network", "")) for s in sims])
     cmap = mpl.colormaps["viridis"]
     fig = _new_figure(mpl, (12.0, 0.6 + 2.7 * len(sims)))
@@ -702,17 +719,14 @@ def plot_decision_boundaries(nets, X, y, labels=None, path=None, *, title=None, 
     """
     from ..networks.mlp import MLP
 
-    mpl = _matplotlib()
-    if isinstance(nets, MLP):
-        nets = [nets]
-    nets = list(nets)
-    if not nets:
-        raise ValueError("plot_decision_boundaries needs at least one network")
-    for i, net in enumerate(nets):
+    def check(net, name):
         if not isinstance(net, MLP):
-            raise TypeError(f"nets[{i}] must be an initcore.MLP, got {type(net).__name__}")
+            raise TypeError(f"{name} must be an initcore.MLP, got {type(net).__name__}")
         if net.widths[0] != 2:
-            raise ValueError(f"nets[{i}] has {net.widths[0]} inputs; a decision boundary is drawn for 2")
+            raise ValueError(f"{name} has {net.widths[0]} inputs; a decision boundary is drawn for 2")
+
+    mpl = require_matplotlib()
+    nets = _as_list(nets, MLP, "nets", "plot_decision_boundaries needs at least one network", check)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2 or y.shape != (X.shape[0],):
