@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from ..training import datasets
-from ..networks.mlp import MLP, _compact
+from ..networks.mlp import MLP
 from ..common.progress import Progress
 from ..common.tables import cell, rows_text, text_table
 from ..propagation.simulate import simulate
@@ -151,7 +151,7 @@ class DemoRun:
             ratio = init0["grad_first"] / init0["grad_last"]
         return {
             "case": s.case, "role": s.role, "dataset": s.dataset,
-            "network": _compact(self.net.widths), "activation": s.activation, "init": s.init,
+            "network": self.net.architecture, "activation": s.activation, "init": s.init,
             "epochs": last["epoch"], "accuracy": float(last["accuracy"]),
             "best_accuracy": float(np.max(r.accuracy)), "linear_accuracy": self.linear,
             "epochs_to_90": r.epochs_to(0.9), "distinct_units": end["distinct"],

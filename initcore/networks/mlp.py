@@ -106,18 +106,6 @@ class _Init:
         return float(np.mean(np.square(drawn, dtype=np.float64))) if drawn.size else 0.0
 
 
-def _compact(widths):
-    """[784, 256, 256, 10] as '784-256x2-10'."""
-    parts, i = [], 0
-    while i < len(widths):
-        j = i
-        while j + 1 < len(widths) and widths[j + 1] == widths[i]:
-            j += 1
-        parts.append(f"{widths[i]}x{j - i + 1}" if j > i else str(widths[i]))
-        i = j + 1
-    return "-".join(parts)
-
-
 class MLP:
     """A fully connected network, ``h^l = phi_{l-1}(h^{l-1}) W^l + b^l`` and
     ``a^l = phi_l(h^l)``, drawn once from one seed.
@@ -214,10 +202,22 @@ class MLP:
         """Number of layers L."""
         return len(self.weights)
 
+    @property
+    def architecture(self):
+        """The widths in short: [784, 256, 256, 10] as '784-256x2-10'."""
+        parts, i, widths = [], 0, self.widths
+        while i < len(widths):
+            j = i
+            while j + 1 < len(widths) and widths[j + 1] == widths[i]:
+                j += 1
+            parts.append(f"{widths[i]}x{j - i + 1}" if j > i else str(widths[i]))
+            i = j + 1
+        return "-".join(parts)
+
     def __repr__(self):
         acts = sorted({name for name, _ in self.activations})
         inits = sorted(set(self.labels))
-        return (f"MLP({_compact(self.widths)}, activation={'/'.join(acts)}, init={'/'.join(inits)}, "
+        return (f"MLP({self.architecture}, activation={'/'.join(acts)}, init={'/'.join(inits)}, "
                 f"dtype={self.dtype.name})")
 
     def layer(self, index):
