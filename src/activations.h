@@ -39,6 +39,27 @@ static inline double ic_sigmoid(double z)
     return e / (1.0 + e);
 }
 
+/* w e^-|z| / (1 + e^-|z|)^2: sigmoid'(z) for w = 1, tanh'(x) = 1 - tanh^2 x
+ * for z = 2x, w = 4. Relative accuracy in the tails, where 1 - s and 1 - t^2
+ * cancel (tanh'(-20) = 1.7e-17 would come out as 0). */
+static inline double ic_sigmoid_slope(double z, double w)
+{
+    double e = exp(-fabs(z)), d = 1.0 + e;
+    return w * e / (d * d);
+}
+
+/* gelu_tanh's (1 + tanh u)/2 = sigmoid(2u), and sigmoid(2u) sigmoid(-2u) =
+ * (1 - tanh^2 u)/4 into *snsp, from e = e^(-2|u|): 1 + tanh u cancels for
+ * u << 0 (gelu_tanh(-10) = -1.2e-37 would come out as 0). */
+static inline double ic_gelu_tanh_sigma(double z, double *snsp)
+{
+    double u = IC_SQRT_2_OVER_PI * z * (1.0 + IC_GELU_TANH_C * z * z);
+    double e = exp(-2.0 * fabs(u));
+    double sp = 1.0 / (1.0 + e), sn = e * sp;
+    *snsp = sn * sp;
+    return u >= 0 ? sp : sn;
+}
+
 static inline double ic_phi(int id, double p, double z)
 {
     switch (id) {
@@ -48,8 +69,10 @@ static inline double ic_phi(int id, double p, double z)
     case IC_ACT_ELU: return z > 0 ? z : p * expm1(z);
     case IC_ACT_SELU: return IC_SELU_LAMBDA * (z > 0 ? z : IC_SELU_ALPHA * expm1(z));
     case IC_ACT_GELU: return 0.5 * z * erfc(-z / IC_SQRT_2);
-    case IC_ACT_GELU_TANH:
-        return 0.5 * z * (1.0 + tanh(IC_SQRT_2_OVER_PI * (z + IC_GELU_TANH_C * z * z * z)));
+    case IC_ACT_GELU_TANH: {
+        double snsp;
+        return z * ic_gelu_tanh_sigma(z, &snsp);
+    }
     case IC_ACT_SILU: return z * ic_sigmoid(z);
     case IC_ACT_SOFTPLUS: return (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));
     case IC_ACT_TANH: return tanh(z);
@@ -73,23 +96,20 @@ static inline double ic_dphi(int id, double p, double z)
     case IC_ACT_SELU: return IC_SELU_LAMBDA * (z > 0 ? 1.0 : IC_SELU_ALPHA * exp(z));
     case IC_ACT_GELU: return 0.5 * erfc(-z / IC_SQRT_2) + z * exp(-0.5 * z * z) * IC_INV_SQRT_2PI;
     case IC_ACT_GELU_TANH: {
-        double t = tanh(IC_SQRT_2_OVER_PI * (z + IC_GELU_TANH_C * z * z * z));
-        return 0.5 * (1.0 + t)
-               + 0.5 * z * (1.0 - t * t) * IC_SQRT_2_OVER_PI * (1.0 + 3.0 * IC_GELU_TANH_C * z * z);
+        /* s + 2 z u'(z) snsp, u' = sqrt(2/pi) (1 + 3c z^2); zs = z snsp is 0
+         * where z^2 would overflow (|z| > 1e154), so the product stays 0, and
+         * NaN at +-inf, as in the float32 kernel */
+        double snsp;
+        double s = ic_gelu_tanh_sigma(z, &snsp), zs = z * snsp;
+        return s + 2.0 * IC_SQRT_2_OVER_PI * (zs + 3.0 * IC_GELU_TANH_C * (zs * z) * z);
     }
     case IC_ACT_SILU: {
         double s = ic_sigmoid(z);
         return s * (1.0 + z * (1.0 - s));
     }
     case IC_ACT_SOFTPLUS: return ic_sigmoid(z);
-    case IC_ACT_TANH: {
-        double t = tanh(z);
-        return 1.0 - t * t;
-    }
-    case IC_ACT_SIGMOID: {
-        double s = ic_sigmoid(z);
-        return s * (1.0 - s);
-    }
+    case IC_ACT_TANH: return ic_sigmoid_slope(2.0 * z, 4.0);
+    case IC_ACT_SIGMOID: return ic_sigmoid_slope(z, 1.0);
     case IC_ACT_ERF: return IC_TWO_OVER_SQRT_PI * exp(-z * z);
     case IC_ACT_HARDTANH: return z > -1.0 && z < 1.0 ? 1.0 : 0.0;
     case IC_ACT_SIN: return cos(z);

@@ -97,10 +97,11 @@ def _phi_eval_error(name, x, phi):
 def _dphi_tolerance(name, x, ref):
     """Allowed |initcore phi' - reference phi'|.
 
-    phi' is O(1), and initcore (like PyTorch autograd) forms several
-    derivatives by cancellation -- 1 - tanh^2, s (1 - s), 1 + tanh(u) -- which
-    are accurate to a few eps *absolutely* but not relatively once phi' is
-    below ~eps (e.g. tanh'(30) = 3.5e-26 comes out as 0).  So: RTOL |ref| +
+    phi' is O(1), and PyTorch autograd forms several derivatives by
+    cancellation -- 1 - tanh^2, s (1 - s), 1 + tanh(u) -- which are accurate
+    to a few eps *absolutely* but not relatively once phi' is below ~eps
+    (e.g. tanh'(30) = 3.5e-26 comes out as 0; initcore's float64 forms keep
+    relative accuracy there, see tests/test_edges_networks.py).  So: RTOL |ref| +
     4 eps, and for gelu_tanh, whose phi' = (1 + t)/2 + (x/2)(1 - t^2) u'(x)
     multiplies the eps-level absolute error of 1 - t^2 by |x| u'(x) with
     u'(x) = sqrt(2/pi) (1 + 3 * 0.044715 x^2), an extra 2 eps |x| u'(x)."""

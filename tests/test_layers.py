@@ -96,8 +96,8 @@ def phi_tol(name, z, ref, dtype):
 
 def dphi_tol(name, z, ref, dtype):
     """|kernel phi' - reference phi'| allowed: float32 rounds phi' once;
-    float64 forms several phi' by cancellation (1 - tanh^2, s (1 - s)),
-    accurate to a few eps absolutely (tests/test_activations.py)."""
+    float64 as in tests/test_activations.py (a few eps absolutely, the
+    bound that autograd's cancelling forms need)."""
     z = np.abs(np.asarray(z, dtype=np.float64))
     tol = 1e-14 * np.abs(ref) + 4.0 * EPS64
     if name == "gelu_tanh":

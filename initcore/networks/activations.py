@@ -123,6 +123,38 @@ def get_activation(name, param=None):
     return entry, real(entry.param_name, param)
 
 
+def real_array(what, x, kinds="biuf"):
+    """`x` as a NumPy array of real numbers, checked before any float cast
+    (which would drop an imaginary part or turn None into NaN).
+
+    Parameters
+    ----------
+    what : str
+        How errors name `x`.
+    x : array_like
+    kinds : str
+        The dtype kinds accepted: bool, int and float by default.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        For a ragged nesting (rows of different lengths).
+    TypeError
+        For a dtype of another kind: complex, object, text.
+    """
+    try:
+        array = np.asarray(x)
+    except ValueError:  # NumPy's "inhomogeneous shape"
+        raise ValueError(f"{what} must be a rectangular array: its rows have different lengths") from None
+    if array.dtype.kind not in kinds:
+        raise TypeError(f"{what} must be real numbers, got dtype {array.dtype}")
+    return array
+
+
 def activation(name, x, *, param=None, derivative=False, out=None):
     """phi(x), or phi'(x) with ``derivative=True``, element-wise.
 
@@ -131,7 +163,8 @@ def activation(name, x, *, param=None, derivative=False, out=None):
     name : str
         A registered activation (see `list_activations`).
     x : array_like
-        Pre-activations; float32 stays float32, anything else becomes float64.
+        Pre-activations, real numbers; float32 stays float32, anything else
+        becomes float64.
     param : float, optional
         The activation's parameter.
     derivative : bool
@@ -144,13 +177,20 @@ def activation(name, x, *, param=None, derivative=False, out=None):
     -------
     numpy.ndarray
 
+    Raises
+    ------
+    TypeError
+        For x that is not real numbers (complex, object or text values).
+    ValueError
+        For an unknown name, a ragged x, or an `out` that does not fit.
+
     Examples
     --------
     >>> activation("tanh", [0.0, 1.0])
     array([0.        , 0.76159416])
     """
     entry, param = get_activation(name, param)
-    x = np.asarray(x)
+    x = real_array("x", x)
     dtype = np.dtype(np.float32) if x.dtype == np.float32 else np.dtype(np.float64)
     z = np.asarray(x, dtype=dtype, order="C")  # keeps 0-d input 0-d
     if out is None:

@@ -1,4 +1,5 @@
 """Fully connected networks at initialization, run by the fused layer kernels."""
+import collections.abc
 import numbers
 
 import numpy as np
@@ -8,9 +9,25 @@ from ..common.blas import single_threaded_blas
 from ..fills.generator import as_generator
 from ..fills.initializers import _canonical, expected_moments, initialize
 from ..common.validation import as_dtype, integer, real
-from .activations import get_activation
+from .activations import get_activation, real_array
 
-__all__ = ["MLP", "parse_init"]
+__all__ = ["MLP", "parse_activation", "parse_init"]
+
+
+def _split_spec(spec, kind):
+    """``"name:key=value,..."`` as ``(name, params)``, the values converted to
+    numbers where they are numbers; `kind` names the spec in errors."""
+    name, _, rest = spec.partition(":")
+    params = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"bad {kind} parameter {item!r} in {spec!r}; expected key=value")
+        try:
+            params[key.strip()] = int(value) if value.strip().lstrip("+-").isdigit() else float(value)
+        except ValueError:
+            params[key.strip()] = value.strip()
+    return name.strip(), params
 
 
 def parse_init(spec):
@@ -26,17 +43,64 @@ def parse_init(spec):
     """
     if not isinstance(spec, str):
         raise TypeError(f"an initializer spec must be a string, got {spec!r}")
-    name, _, rest = spec.partition(":")
-    params = {}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip():
-            raise ValueError(f"bad initializer parameter {item!r} in {spec!r}; expected key=value")
-        try:
-            params[key.strip()] = int(value) if value.strip().lstrip("+-").isdigit() else float(value)
-        except ValueError:
-            params[key.strip()] = value.strip()
-    return _canonical(name.strip()), params
+    name, params = _split_spec(spec, "initializer")
+    return _canonical(name), params
+
+
+def parse_activation(spec, what="activation"):
+    """An activation spec as ``(name, param)``: the canonical name and its
+    parameter, None for an activation without one.
+
+    Parameters
+    ----------
+    spec : str or tuple
+        ``"name"``, ``"name:key=value"`` (the command line's syntax, as for
+        `parse_init`), ``(name, value)`` or ``(name, {key: value})``, where
+        key is the activation's parameter (`Activation.param_name`, e.g.
+        ``negative_slope`` for leaky_relu). Without a value the parameter
+        takes its default.
+    what : str
+        How errors name the spec.
+
+    Returns
+    -------
+    name : str
+    param : float or None
+
+    Raises
+    ------
+    TypeError
+        For a spec of none of these forms, or a value that is not a number.
+    ValueError
+        For an unknown name, or a key the activation does not have.
+
+    Examples
+    --------
+    >>> parse_activation("leaky_relu:negative_slope=0.2")
+    ('leaky_relu', 0.2)
+    >>> parse_activation(("elu", {"alpha": 0.5}))
+    ('elu', 0.5)
+    >>> parse_activation("tanh")
+    ('tanh', None)
+    """
+    if isinstance(spec, str):
+        name, param = _split_spec(spec, "activation")
+    elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str):
+        name, param = spec
+    else:
+        raise TypeError(f"{what} must be a name, 'name:key=value', (name, value) or (name, {{key: value}}); "
+                        f"got {spec!r}")
+    if isinstance(param, dict):
+        entry = get_activation(name)[0]
+        if param and entry.param_name is None:
+            raise ValueError(f"activation {entry.name!r} takes no parameter, got {param}")
+        unknown = [key for key in param if key != entry.param_name]
+        if unknown:
+            raise ValueError(f"activation {entry.name!r} takes the one parameter {entry.param_name!r}, "
+                             f"got {', '.join(map(repr, unknown))}")
+        param = param.get(entry.param_name)
+    entry, value = get_activation(name, param)
+    return entry.name, value if entry.param_name else None
 
 
 def _per_layer(name, value, depth, single):
@@ -47,6 +111,22 @@ def _per_layer(name, value, depth, single):
             raise ValueError(f"{name} lists {len(value)} entries for {depth} layers")
         return list(value)
     return [value] * depth
+
+
+def _as_dtype_array(what, value, dtype):
+    """`value` (a real array) as a C-contiguous array of `dtype`, refusing
+    NaN, infinity, and finite values that overflow `dtype` (checked after the
+    cast, where 1e39 has become float32 inf)."""
+    if not np.isfinite(value).all():
+        raise ValueError(f"{what} contains NaN or infinity")
+    with np.errstate(over="ignore"):
+        cast = np.ascontiguousarray(value, dtype=dtype)
+    overflow = ~np.isfinite(cast)
+    if overflow.any():
+        big = float(value.flat[np.argmax(overflow)])
+        raise ValueError(f"{what} holds {big!r}, which overflows {dtype.name} (largest finite "
+                         f"{dtype.name}: {float(np.finfo(dtype).max):.8g})")
+    return cast
 
 
 def _is_init_spec(value):
@@ -88,14 +168,10 @@ class _Init:
             value = self.func(shape, generator, dtype)
         else:
             return initialize(self.name, shape, seed=generator, dtype=dtype, **self.params)
-        value = np.asarray(value)
+        value = real_array(what, value, kinds="iuf")
         if value.shape != shape:
             raise ValueError(f"{what} has shape {value.shape}, expected {shape}")
-        if value.dtype.kind not in "iuf":
-            raise TypeError(f"{what} must be real numbers, got dtype {value.dtype}")
-        if not np.isfinite(value).all():
-            raise ValueError(f"{what} contains NaN or infinity")
-        return np.ascontiguousarray(value, dtype=dtype)
+        return _as_dtype_array(what, value, dtype)
 
     def second_moment(self, shape, drawn):
         """E[entry^2]: the initializer's theoretical value when it has one,
@@ -114,9 +190,12 @@ class MLP:
     ----------
     widths : sequence of int
         ``[n_0, n_1, ..., n_L]``: the input width, then each layer's width.
-    activation : str, (str, float), or list of them
+    activation : str, (str, float), (str, dict), or list of them
         Each layer's activation (see `initcore.activations`), with its
-        parameter as ``(name, param)``; one value applies to every layer.
+        parameter as ``(name, param)``, ``(name, {key: value})`` or
+        ``"name:key=value"`` (see `parse_activation`), e.g.
+        ``("leaky_relu", {"negative_slope": 0.2})``; one value applies to
+        every layer.
         The last layer is activated too, as in signal-propagation studies;
         pass a list ending in ``"linear"`` for a linear read-out.
     init : str, (str, dict), callable, numpy.ndarray, or list of them
@@ -154,6 +233,9 @@ class MLP:
 
     def __init__(self, widths, activation="tanh", init="xavier_normal", bias=0.0, *, seed=None,
                  dtype="float32"):
+        if isinstance(widths, (str, bytes, bytearray, memoryview, collections.abc.Set, collections.abc.Mapping)):
+            raise TypeError(f"widths must be a list, tuple or array of ints, got {type(widths).__name__} "
+                            f"{widths!r}")
         try:
             widths = [integer("widths", n, low=1) for n in widths]
         except TypeError as exc:
@@ -166,11 +248,8 @@ class MLP:
         self.dtype = as_dtype(dtype)
         depth = len(widths) - 1
         single_act = lambda v: isinstance(v, tuple)  # noqa: E731
-        self.activations = []
-        for spec in _per_layer("activation", activation, depth, single_act):
-            name, param = spec if isinstance(spec, tuple) else (spec, None)
-            entry, value = get_activation(name, param)
-            self.activations.append((entry.name, value if entry.param_name else None))
+        self.activations = [parse_activation(spec, f"activation of layer {i + 1}")
+                            for i, spec in enumerate(_per_layer("activation", activation, depth, single_act))]
         inits = [_Init(s, f"init of layer {i + 1}")
                  for i, s in enumerate(_per_layer("init", init, depth, lambda v: False))]
         bias_specs = _per_layer("bias", bias, depth, lambda v: False)
@@ -190,11 +269,12 @@ class MLP:
     def _bias(self, spec, n_out, generator, layer):
         if spec is None or spec is False:
             return None, 0.0
+        what = f"bias of layer {layer + 1}"
         if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
-            value = real(f"bias of layer {layer + 1}", spec)
-            return np.full(n_out, value, dtype=self.dtype), value * value
-        init_ = _Init(spec, f"bias of layer {layer + 1}")
-        b = init_.draw((n_out,), generator, self.dtype, f"bias of layer {layer + 1}")
+            value = real(what, spec)
+            return _as_dtype_array(what, np.full(n_out, value), self.dtype), value * value
+        init_ = _Init(spec, what)
+        b = init_.draw((n_out,), generator, self.dtype, what)
         return b, init_.second_moment((n_out,), b)
 
     @property
@@ -221,7 +301,10 @@ class MLP:
                 f"dtype={self.dtype.name})")
 
     def layer(self, index):
-        """``(W, b, activation id, activation param)`` of layer `index` (0-based)."""
+        """``(W, b, activation id, activation param)`` of layer `index`, 0 to ``depth - 1``."""
+        index = integer("layer", index)
+        if not 0 <= index < self.depth:
+            raise IndexError(f"layer must be in 0..{self.depth - 1}, got {index}")
         name, param = self.activations[index]
         return self.weights[index], self.biases[index], get_activation(name)[0].id, param or 0.0
 
@@ -242,16 +325,12 @@ class MLP:
     def input(self, x, what="x"):
         """`x` checked against the input width, as a C-contiguous array of the
         network's dtype."""
-        array = np.asarray(x)
-        if array.dtype.kind not in "iuf":
-            raise TypeError(f"{what} must be real numbers, got dtype {array.dtype}")
+        array = real_array(what, x, kinds="iuf")
         if array.ndim != 2 or array.shape[1] != self.widths[0]:
             raise ValueError(f"{what} must have shape (batch, {self.widths[0]}), got {array.shape}")
         if array.shape[0] < 1:
             raise ValueError(f"{what} needs at least one row")
-        if not np.isfinite(array).all():
-            raise ValueError(f"{what} contains NaN or infinity")
-        return np.ascontiguousarray(array, dtype=self.dtype)
+        return _as_dtype_array(what, array, self.dtype)
 
     def forward(self, x):
         """The network's output ``a^L`` for inputs `x` of shape (batch, n_0).
