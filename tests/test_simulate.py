@@ -906,3 +906,13 @@ def test_checkpoint_segments_of_every_size_match(depth):
         part = initcore.simulate(net, batch=16, seed=1, checkpoint=k, progress=False).to_dict()
         full["config"]["checkpoint"] = part["config"]["checkpoint"]
         assert part == full, k
+
+
+@pytest.mark.parametrize("targets, needles", [
+    ([[0.0, 1.0, 0.0], [1.0, 0.0]], ("targets", "rectangular")),
+    ([[1 + 2j, 0, 0]] * 6, ("targets", "real numbers", "complex")),
+])
+def test_simulate_refuses_ragged_or_complex_targets_by_name(targets, needles, assert_raises):
+    net = MLP([4, 3], activation="tanh", seed=0, dtype="float64")
+    assert_raises((ValueError, TypeError), lambda: simulate(net, np.ones((6, 4)), loss="mse", targets=targets),
+                  *needles)

@@ -9,7 +9,7 @@ backward pass runs that layer as linear (`top_activation`).
 import numpy as np
 
 from ..common.validation import choice
-from .activations import get_activation
+from .activations import get_activation, real_array
 
 __all__ = ["LOSSES", "check_loss", "check_targets", "encode_labels", "from_logits", "loss_gradient",
            "top_activation"]
@@ -43,7 +43,7 @@ def check_targets(loss, targets, width, batch):
     """User targets as `loss_gradient` takes them: `batch` integer class
     labels in [0, width) for cross-entropy, else (batch, width) finite
     float64 values (0 or 1 for bce)."""
-    y = np.asarray(targets)
+    y = real_array("targets", targets)
     if loss == "cross_entropy":
         if y.ndim != 1 or y.shape[0] != batch or y.dtype.kind not in "iu":
             raise ValueError(f"cross_entropy targets must be {batch} integer class labels, got "
