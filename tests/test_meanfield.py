@@ -354,7 +354,8 @@ def test_critical_points_at_zero_bias():
     assert mf.critical_line("tanh", 0.0) == pytest.approx(1.0, rel=1e-14)
     assert mf.critical_line("erf", 0.0) == pytest.approx(math.pi / 4, rel=1e-14)
     assert np.isnan(mf.critical_line("relu", [0.5, 1.0])).all()
-    assert np.isnan(mf.critical_line("linear", 0.1))
+    with pytest.raises(ValueError, match="linear has no critical point at sigma_b2=0.1"):
+        mf.critical_line("linear", 0.1)
 
 
 def test_erf_critical_line_closed_form():

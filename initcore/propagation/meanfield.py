@@ -88,7 +88,8 @@ _INNER_ROWS = 48  # outer nodes per block of inner rules
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 # Standing in for q -> 0+ (limits at a zero fixed point).
 _Q_TINY = 1e-200
-# Upward search for a fixed point of the length map stops here (reported inf).
+# Upward search for a fixed point of the length map stops here (reported inf):
+# larger q counts as infinite, so sigma_w2 and sigma_b2 may not exceed it.
 _Q_HUGE = 1e100
 # The correlation scan toward 1 stops this close to 1 (c* = 1 beyond).
 _C_GAP = 1e-10
@@ -98,6 +99,9 @@ _IDENTITY_TOL = 1e-12
 _XI_TOL = 1e-15
 # critical_line tabulates sigma_b2(q*) up to this q*.
 _Q_LINE_MAX = 1e30
+# predict_q takes one quadrature per layer (50-100 us) until q^l is stationary:
+# at most this many, ~15 s.
+_DEPTH_MAX = 100_000
 
 
 def _features(lo, hi):
@@ -250,10 +254,19 @@ def _nonnegative_array(name, value):
     return array
 
 
+def _variance(name, value):
+    """A variance in [0, _Q_HUGE]: q* >= sigma_b2, and q beyond _Q_HUGE
+    counts as infinite, so a larger one would only be misreported."""
+    result = real(name, value, low=0.0)
+    if result > _Q_HUGE:
+        raise ValueError(f"{name} must be at most {_Q_HUGE:g}, got {result:g}")
+    return result
+
+
 def _common(activation, sigma_w2, sigma_b2, param):
     act = _Act(activation, param)
-    sigma_w2 = real("sigma_w2", sigma_w2, low=0.0)
-    sigma_b2 = real("sigma_b2", sigma_b2, low=0.0)
+    sigma_w2 = _variance("sigma_w2", sigma_w2)
+    sigma_b2 = _variance("sigma_b2", sigma_b2)
     return act, sigma_w2, sigma_b2
 
 
@@ -381,9 +394,9 @@ _SHARED = """
     activation : str
         A registered activation (`initcore.activations.list_activations`).
     sigma_w2 : float
-        Weight variance times fan-in, sigma_w^2 >= 0 (W_ij ~ N(0, sigma_w2 / N)).
+        Weight variance times fan-in, 0 <= sigma_w^2 <= 1e100 (W_ij ~ N(0, sigma_w2 / N)).
     sigma_b2 : float
-        Bias variance sigma_b^2 >= 0."""
+        Bias variance, 0 <= sigma_b^2 <= 1e100."""
 _PARAM = """
     param : float, optional
         The activation's parameter (e.g. leaky_relu's slope); its default when omitted."""
@@ -402,9 +415,9 @@ def length_map(activation, q, sigma_w2, sigma_b2, *, param=None):
     q : float or array_like
         Second moment(s) of the pre-activations, >= 0.
     sigma_w2 : float
-        Weight variance times fan-in, sigma_w^2 >= 0 (W_ij ~ N(0, sigma_w2 / N)).
+        Weight variance times fan-in, 0 <= sigma_w^2 <= 1e100 (W_ij ~ N(0, sigma_w2 / N)).
     sigma_b2 : float
-        Bias variance sigma_b^2 >= 0.
+        Bias variance, 0 <= sigma_b^2 <= 1e100.
     param : float, optional
         The activation's parameter (e.g. leaky_relu's slope); its default when omitted.
 
@@ -463,6 +476,17 @@ def fixed_point_q(activation, sigma_w2, sigma_b2, *, param=None, q0=1.0):
     and ``0.0`` is returned. Fixed points that double precision cannot tell
     apart from those cases (e.g. q* ~ 1e13 for relu at sigma_w2 = 2 - 2e-14)
     are reported the same way.
+
+    Where q* is infinite: for large q, ``E[phi(sqrt(q) z)^2] ~ s q`` with ``s
+    = lim E[phi'(sqrt(q) z)^2] = (phi'(+inf)^2 + phi'(-inf)^2) / 2`` (1/2 for
+    relu, gelu, softplus, silu, elu; (1 + a^2) / 2 for leaky_relu; 1 for
+    linear; 0 for bounded activations such as tanh, sigmoid, sin), so the
+    length map grows like ``sigma_w2 s q``. Below ``sigma_w2 = 1 / s`` every
+    q0 leads to a finite q*; above it q^l grows geometrically from large
+    enough q0 (from every q0 > 0 for relu, leaky_relu and linear, whose map
+    is ``sigma_w2 s q + sigma_b2``), and at ``sigma_w2 = 1 / s`` it may drift
+    (relu: by sigma_b2 per layer). Bounded activations always have a
+    finite q*. `chi1` gives chi1 in the limit q -> inf in that case.
 
     References
     ----------
@@ -576,11 +600,12 @@ def fixed_point_c(activation, sigma_w2, sigma_b2, *, param=None, c0=0.5, q0=1.0)
 fixed_point_c.__doc__ = fixed_point_c.__doc__ % (_SHARED, _PARAM)
 
 
-def _chi1_at(act, q_star, sigma_w2):
-    if math.isinf(q_star):
-        return math.nan
-    _, dphi2, _ = act.moments(max(q_star, _Q_TINY))
-    return float(sigma_w2 * dphi2[0])
+def _q_eval(q):
+    """Where the expectations at q in [0, inf] are taken, for their limits
+    at the ends: q -> 0+ at _Q_TINY, and q beyond _Q_HUGE (infinite: q^l
+    grows without bound) at _Q_HUGE, where E[phi'^2] has reached its limit
+    (phi'(+inf)^2 + phi'(-inf)^2) / 2 (to 1e-50 for bounded phi)."""
+    return min(max(q, _Q_TINY), _Q_HUGE)
 
 
 def phase(chi1, tol=1e-3):
@@ -596,7 +621,7 @@ def phase(chi1, tol=1e-3):
     return "ordered" if chi1 < 1.0 else "chaotic"
 
 
-def chi1(activation, sigma_w2, sigma_b2, *, param=None, q0=1.0):
+def chi1(activation, sigma_w2, sigma_b2, *, param=None, q0=1.0, q=None):
     """chi1 = sigma_w2 E[phi'(sqrt(q*) z)^2], the mean squared singular value
     of the layer-to-layer Jacobian at the fixed point q*.
 
@@ -608,11 +633,27 @@ def chi1(activation, sigma_w2, sigma_b2, *, param=None, q0=1.0):
     ----------%s%s
     q0 : float
         Where the length iteration to q* starts (see `fixed_point_q`).
+    q : float, optional
+        Evaluate chi1 at this second moment (>= 0, ``inf`` for the limit)
+        instead of at q*; q0 is then not used.
 
     Returns
     -------
     float
-        NaN when q* is infinite; at q* = 0 the limit q -> 0+.
+        At q* = 0, the limit q -> 0+. Where q^l grows without bound (q* =
+        inf), the limit q -> inf, ``sigma_w2 (phi'(+inf)^2 + phi'(-inf)^2) /
+        2``: sigma_w2 / 2 for relu, gelu, softplus, silu and elu. That is at
+        least 1 up to rounding (the length map grows like chi1 q there, see
+        `fixed_point_q`), so such a network is critical or chaotic. (q* =
+        inf also stands for a q* beyond 1e100; chi1 is then taken at q =
+        1e100.)
+
+    Notes
+    -----
+    For positively homogeneous activations (linear, relu, leaky_relu)
+    ``E[phi'(sqrt(q) z)^2]`` does not depend on q: chi1 is sigma_w2 for
+    linear, sigma_w2 / 2 for relu and sigma_w2 (1 + a^2) / 2 for leaky_relu
+    at every q, finite fixed point or not.
 
     References
     ----------
@@ -622,10 +663,17 @@ def chi1(activation, sigma_w2, sigma_b2, *, param=None, q0=1.0):
     --------
     >>> round(chi1("relu", 2.0, 0.0), 12)
     1.0
+    >>> chi1("relu", 3.0, 0.1)  # q^l grows without bound; chi1 = sigma_w2 / 2
+    1.5
     """
     act, sigma_w2, sigma_b2 = _common(activation, sigma_w2, sigma_b2, param)
-    q0 = real("q0", q0, low=0.0)
-    return _chi1_at(act, _fixed_q(act, sigma_w2, sigma_b2, q0), sigma_w2)
+    if q is None:
+        q0 = real("q0", q0, low=0.0)
+        q = _fixed_q(act, sigma_w2, sigma_b2, q0)
+    else:
+        q = real("q", q, low=0.0, allow_inf=True)
+    _, dphi2, _ = act.moments(_q_eval(q))
+    return float(sigma_w2 * dphi2[0])
 
 
 chi1.__doc__ = chi1.__doc__ % (_SHARED, _PARAM)
@@ -665,9 +713,11 @@ def depth_scales(activation, sigma_w2, sigma_b2, *, param=None, q0=1.0, c0=0.5):
         at criticality, negative where they grow (the growth scale is
         |xi|); xi_grad > 0 means gradients vanish over xi_grad layers,
         xi_grad < 0 that they explode. A slope within 1e-15 of 1 in log
-        (rounding) gives +inf. When q* is infinite every entry but q_star is
-        NaN; when q* = 0 the correlation entries are NaN and the others are
-        the limits q -> 0+.
+        (rounding) gives +inf. When q* = 0 the correlation entries are NaN
+        and the others are the limits q -> 0+. When q* is infinite (q^l
+        grows without bound, see `fixed_point_q`) chi1 and xi_grad are the
+        limits q -> inf (see `chi1`: chi1 >= 1 there), and c_star, chi_c,
+        xi_q and xi_c, which describe the approach to a fixed point, are NaN.
 
     Notes
     -----
@@ -694,14 +744,14 @@ def depth_scales(activation, sigma_w2, sigma_b2, *, param=None, q0=1.0, c0=0.5):
     c0 = _correlation("c0", c0)
     q_star = _fixed_q(act, sigma_w2, sigma_b2, q0)
     nan = math.nan
-    result = dict(q_star=q_star, c_star=nan, chi1=nan, chi_c=nan, xi_q=nan, xi_c=nan, xi_grad=nan)
-    if math.isinf(q_star):
-        return result
-    q_eval = max(q_star, _Q_TINY)
+    q_eval = _q_eval(q_star)
     _, dphi2, uphidphi = act.moments(q_eval)
     chi = float(sigma_w2 * dphi2[0])
+    result = dict(q_star=q_star, c_star=nan, chi1=chi, chi_c=nan, xi_q=nan, xi_c=nan, xi_grad=_xi(chi))
+    if math.isinf(q_star):
+        return result
     slope = float(sigma_w2 * uphidphi[0] / q_eval)
-    result.update(chi1=chi, xi_q=_xi(slope), xi_grad=_xi(chi))
+    result.update(xi_q=_xi(slope))
     if q_star > 0:
         c_star = _fixed_c(act, q_star, sigma_w2, sigma_b2, c0)
         _, dd, _, _ = act.moments2(q_star, c_star)
@@ -735,7 +785,7 @@ def critical_line(activation, sigma_b2, *, param=None, return_q_star=False):
     activation : str
         A registered activation.
     sigma_b2 : float or array_like
-        Bias variance(s), >= 0.
+        Bias variance(s), in [0, 1e100].
     param : float, optional
         The activation's parameter.
     return_q_star : bool
@@ -745,7 +795,8 @@ def critical_line(activation, sigma_b2, *, param=None, return_q_star=False):
     -------
     sigma_w2 : float or numpy.ndarray
         Critical weight variance(s), of sigma_b2's shape; NaN where no
-        critical point exists (see Notes).
+        critical point exists (see Notes) in an array. A single sigma_b2
+        without a critical point raises ValueError saying why.
     q_star : float or numpy.ndarray
         Only with ``return_q_star=True``.
 
@@ -763,8 +814,8 @@ def critical_line(activation, sigma_b2, *, param=None, return_q_star=False):
       (1 for linear, 2 for relu, 2 / (1 + a^2) for leaky_relu) at sigma_b2 =
       0. At sigma_b2 > 0 that sigma_w2 still gives chi1 = 1, but the length
       map has no finite fixed point there (q^l grows linearly with depth), so
-      those entries are NaN. q* is NaN too at sigma_b2 = 0, where every q is
-      a fixed point.
+      those entries are NaN (`chi1` still gives chi1 = sigma_w2 / 2 for
+      relu). q* is NaN at sigma_b2 = 0, where every q is a fixed point.
     * Activations with phi(0) != 0 start elsewhere: sigmoid's sigma_b2(q*)
       is negative (-4 at q* = 0) until q* ~ 45.6, where sigma_w2 ~ 103;
       softplus's stays negative for every q* (E[phi^2] / E[phi'^2] exceeds
@@ -784,6 +835,8 @@ def critical_line(activation, sigma_b2, *, param=None, return_q_star=False):
     """
     act = _Act(activation, param)
     targets = _nonnegative_array("sigma_b2", sigma_b2)
+    for value in targets.flat:
+        _variance("sigma_b2", value)
     flat = targets.ravel()
     out_w = np.full(flat.shape, np.nan)
     out_q = np.full(flat.shape, np.nan)
@@ -794,6 +847,12 @@ def critical_line(activation, sigma_b2, *, param=None, return_q_star=False):
     if np.all(np.abs(bias) <= 1e-12 * probe):
         zero = flat == 0
         out_w[zero] = weight[4]  # out_q stays NaN: every q is a fixed point there
+        if targets.ndim == 0 and not zero[0]:
+            raise ValueError(
+                f"{act.name} has no critical point at sigma_b2={flat[0]:g}: chi1 = sigma_w2 / "
+                f"{weight[4]:.6g} at every q, so chi1 = 1 needs sigma_w2 = {weight[4]:.6g}, where q^l "
+                f"grows by sigma_b2 every layer and never reaches a fixed point; the critical point of "
+                f"{act.name} is sigma_w2 = {weight[4]:.6g} at sigma_b2 = 0")
     elif flat.size:
         width = _MAX_SEGMENT.get(act.name)
         q_cap = _Q_LINE_MAX if width is None else min(
@@ -829,6 +888,11 @@ def critical_line(activation, sigma_b2, *, param=None, return_q_star=False):
 
         for index, target in enumerate(flat):
             out_w[index], out_q[index] = solve(float(target))
+        if targets.ndim == 0 and math.isnan(out_w[0]):
+            raise ValueError(
+                f"{act.name} has no critical point at sigma_b2={flat[0]:g}: on the critical line "
+                f"sigma_b2 = q* - E[phi^2] / E[phi'^2] (with sigma_w2 = 1 / E[phi'^2]), which does "
+                f"not reach {flat[0]:g} for any q* up to {grid[-1]:g}")
     out_w = out_w.reshape(targets.shape)
     out_q = out_q.reshape(targets.shape)
     if targets.ndim == 0:
@@ -852,7 +916,7 @@ def predict_q(activation, depth, sigma_w2, sigma_b2, q0, *, param=None):
     activation : str
         A registered activation.
     depth : int
-        Number of layers, >= 1.
+        Number of layers, 1 to 100,000.
     sigma_w2, sigma_b2 : float
         As in `length_map`.
     q0 : float
@@ -865,6 +929,16 @@ def predict_q(activation, depth, sigma_w2, sigma_b2, q0, *, param=None):
     numpy.ndarray
         ``[q^1, ..., q^depth]``, float64.
 
+    Notes
+    -----
+    Each layer takes one quadrature (tens of microseconds) until q^l stops
+    changing in double precision (at a fixed point, or once it overflows to
+    inf); the remaining layers are filled with that value, which is what
+    iterating would give. So depth costs nothing in the ordered and chaotic
+    phases, where q^l converges geometrically, and a layer each where it
+    converges algebraically (at criticality: tanh at sigma_w2 = 1, sigma_b2
+    = 0 has q^l ~ 1 / (2 l)) or drifts (relu at sigma_w2 = 2, sigma_b2 > 0).
+
     References
     ----------
     B. Poole et al., NeurIPS 2016, Eq. (3).
@@ -876,6 +950,8 @@ def predict_q(activation, depth, sigma_w2, sigma_b2, q0, *, param=None):
     """
     act, sigma_w2, sigma_b2 = _common(activation, sigma_w2, sigma_b2, param)
     depth = integer("depth", depth, low=1)
+    if depth > _DEPTH_MAX:
+        raise ValueError(f"depth must be at most {_DEPTH_MAX}, got {depth}")
     q0 = real("q0", q0, low=0.0)
     result = np.empty(depth)
     q = sigma_w2 * q0 + sigma_b2
@@ -883,7 +959,9 @@ def predict_q(activation, depth, sigma_w2, sigma_b2, q0, *, param=None):
         result[layer] = q
         if layer + 1 < depth:
             q = float(_length(act, q, sigma_w2, sigma_b2)[0])
-            if not math.isfinite(q):
+            # the map is a function of q alone: once q repeats (or is no
+            # number), every later layer repeats it
+            if q == result[layer] or not math.isfinite(q):
                 result[layer + 1:] = q
                 break
     return result
@@ -910,7 +988,7 @@ def predict_network(activations, sigma_w2, sigma_b2, widths, q0, *, params=None)
     activations : sequence of str
         One registered activation per layer.
     sigma_w2, sigma_b2 : sequence of float
-        Per-layer weight and bias variances, >= 0.
+        Per-layer weight and bias variances, in [0, 1e100].
     widths : sequence of int
         ``[n_0, n_1, ..., n_L]``, input width first.
     q0 : float
@@ -936,8 +1014,8 @@ def predict_network(activations, sigma_w2, sigma_b2, widths, q0, *, params=None)
     """
     depth = len(activations)
     params = [None] * depth if params is None else list(params)
-    sigma_w2 = [real("sigma_w2", s, low=0.0) for s in sigma_w2]
-    sigma_b2 = [real("sigma_b2", s, low=0.0) for s in sigma_b2]
+    sigma_w2 = [_variance("sigma_w2", s) for s in sigma_w2]
+    sigma_b2 = [_variance("sigma_b2", s) for s in sigma_b2]
     widths = [integer("widths", n, low=1) for n in widths]
     if not (len(params) == len(sigma_w2) == len(sigma_b2) == depth == len(widths) - 1) or depth < 1:
         raise ValueError(
@@ -945,8 +1023,24 @@ def predict_network(activations, sigma_w2, sigma_b2, widths, q0, *, params=None)
             f"{depth} activations, {len(params)} params, {len(sigma_w2)} sigma_w2, "
             f"{len(sigma_b2)} sigma_b2 and {len(widths)} widths")
     q0 = real("q0", q0, low=0.0)
+    result, _, error = _predict_layers(activations, params, sigma_w2, sigma_b2, widths, q0)
+    if error is not None:
+        raise error
+    return result
+
+
+def _predict_layers(activations, params, sigma_w2, sigma_b2, widths, q0):
+    """`predict_network` on checked arguments, as far as the theory reaches.
+
+    Returns the predictions, the first layer whose expectations are beyond
+    the quadrature (sin at q ~ 1e9; the depth when there is none) and the
+    ValueError saying so (or None). That layer's q is predicted (it needs no
+    expectation), its phi2 and dphi2 and everything above are NaN, and so is
+    delta2 in every layer (it depends on all the layers above).
+    """
     acts = [_Act(name, param) for name, param in zip(activations, params)]
-    q, phi2, dphi2 = (np.empty(depth) for _ in range(3))
+    depth = len(acts)
+    q, phi2, dphi2, delta2 = (np.full(depth, math.nan) for _ in range(4))
     second = q0
     for layer, act in enumerate(acts):
         q[layer] = sigma_w2[layer] * second + sigma_b2[layer]
@@ -955,17 +1049,17 @@ def predict_network(activations, sigma_w2, sigma_b2, widths, q0, *, params=None)
             phi2[layer] = act.phi(np.zeros(1))[0] ** 2
             dphi2[layer] = act.dphi(np.zeros(1))[0] ** 2
         elif math.isfinite(q[layer]):
-            f2, d2, _ = act.moments(max(q[layer], _Q_TINY))
+            try:
+                f2, d2, _ = act.moments(max(q[layer], _Q_TINY))
+            except ValueError as error:
+                return {"q": q, "phi2": phi2, "dphi2": dphi2, "delta2": delta2}, layer, error
             phi2[layer], dphi2[layer] = f2[0], d2[0]
-        else:
-            phi2[layer] = dphi2[layer] = math.nan
         second = phi2[layer]
-    delta2 = np.empty(depth)
     delta2[-1] = dphi2[-1]
     for layer in range(depth - 2, -1, -1):
         delta2[layer] = (delta2[layer + 1] * sigma_w2[layer + 1] * (widths[layer + 2] / widths[layer + 1])
                          * dphi2[layer])
-    return {"q": q, "phi2": phi2, "dphi2": dphi2, "delta2": delta2}
+    return {"q": q, "phi2": phi2, "dphi2": dphi2, "delta2": delta2}, depth, None
 
 
 def gaussian_moments(activation, q, *, param=None):

@@ -148,9 +148,21 @@ class Simulation:
         return plot_simulation(self, path, layers=layers)
 
 
+def _cast(net, x):
+    """`net.input(x)`, refusing a finite x that overflows the network's
+    dtype (1e39 is inf in float32)."""
+    with np.errstate(over="ignore"):  # the error below says it
+        array = net.input(x)
+    if not np.isfinite(array).all():
+        largest = float(np.max(np.abs(np.asarray(x, dtype=np.float64))))
+        raise ValueError(f"x overflows {net.dtype.name}: its largest magnitude is {largest:g}, "
+                         f"{net.dtype.name} holds up to {float(np.finfo(net.dtype).max):g}")
+    return array
+
+
 def _input(net, x, batch, q0, generator):
     if x is not None:
-        return net.input(x)
+        return _cast(net, x)
     batch = integer("batch", batch, low=1)
     q0 = real("q0", q0, low=0.0)
     return normal((batch, net.widths[0]), std=math.sqrt(q0), seed=generator, dtype=net.dtype)
@@ -163,6 +175,11 @@ def _targets(loss, targets, out_width, batch):
         return None
     if targets is None:
         raise ValueError(f"loss={loss!r} needs targets")
+    try:
+        targets = np.asarray(targets)
+    except ValueError:  # numpy's "inhomogeneous shape" of a ragged sequence
+        raise ValueError("targets must be a rectangular array (rows of equal length), got a ragged "
+                         "sequence") from None
     return check_targets(loss, targets, out_width, batch)
 
 
@@ -174,14 +191,17 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
     every statistic below in one pass over memory (float64 accumulation,
     bit-identical for any thread count). Each record holds the measurement
     and, where mean-field theory makes a prediction (Poole et al. 2016;
-    Schoenholz et al. 2017), the prediction beside it.
+    Schoenholz et al. 2017), the prediction beside it. The measurement never
+    depends on the theory: where the theory is out of range (the Gaussian
+    expectations of sin beyond q ~ 1e9), the prediction is None (shown as
+    "-") and every measurement is still there.
 
     Parameters
     ----------
     net : MLP
     x : array_like, optional
-        Inputs of shape (batch, n_0). By default Gaussian inputs with second
-        moment `q0`, drawn from `seed`.
+        Inputs of shape (batch, n_0), finite in the network's dtype. By
+        default Gaussian inputs with second moment `q0`, drawn from `seed`.
     batch : int
         Rows of the default input.
     q0 : float
@@ -197,8 +217,8 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
         output; "bce" (last activation sigmoid) and "cross_entropy" (softmax
         of a linear last layer) work from the logits.
     targets : array_like, optional
-        For a loss: (batch, n_L) values (mse; 0/1 for bce), or class labels
-        (cross_entropy).
+        For a loss: a rectangular (batch, n_L) array of values (mse; 0/1 for
+        bce), or class labels (cross_entropy).
     bins : int
         Histogram bins. Bounded activations (tanh, sigmoid, ...) are binned
         over their whole range, in the same pass as everything else; other
@@ -231,7 +251,10 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
         Per-layer records with the keys
 
         * ``layer``, ``width``, ``activation``, ``init``;
-        * ``q`` = mean(h^2) of the pre-activations and ``q_theory``;
+        * ``q`` = mean(h^2) of the pre-activations and ``q_theory`` (the
+          theory's entries are None from where it is out of range: q_theory
+          above the first layer whose expectations the quadrature cannot
+          take, a2_theory from that layer, delta2_theory everywhere);
           ``z_mean``, ``z_std``, ``z_nan``, ``z_inf``;
         * ``a_mean``, ``a_std``, ``a_min``, ``a_max``, ``a2`` = mean(a^2) and
           ``a2_theory``;
@@ -295,8 +318,8 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
     from . import meanfield
 
     q_in = float(np.mean(np.square(x, dtype=np.float64)))
-    theory = meanfield.predict_network([n for n, _ in net.activations], net.sigma_w2, net.sigma_b2,
-                                       net.widths, q_in, params=[p for _, p in net.activations])
+    theory, reach, _ = meanfield._predict_layers([n for n, _ in net.activations], [p for _, p in net.activations],
+                                                 net.sigma_w2, net.sigma_b2, net.widths, q_in)
     records, histograms, kept_units = [], [], [] if units else None
     steps = depth * (2 if backward else 1)
     with single_threaded_blas(), Progress(steps, "simulate", progress) as bar:
@@ -306,6 +329,14 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
             run.backward(saved, loss, y, records, histograms, theory, lr, generator, bar)
         del saved
         run.release()
+    # the measurement never waits on the theory: None where it does not reach
+    for record in records[reach + 1:]:
+        record["q_theory"] = None
+    for record in records[reach:]:
+        record["a2_theory"] = None
+    if backward and reach < depth:
+        for record in records:
+            record["delta2_theory"] = None
     config = {
         "network": repr(net), "widths": net.widths, "activations": [list(a) for a in net.activations],
         "inits": net.labels, "sigma_w2": net.sigma_w2, "sigma_b2": net.sigma_b2,
@@ -549,7 +580,7 @@ def jacobian_spectrum(net, x, *, jacobian=False):
     ----------
     net : MLP
     x : array_like
-        One input, of shape (n_0,) or (1, n_0).
+        One input, of shape (n_0,) or (1, n_0), finite in the network's dtype.
     jacobian : bool
         Also return the Jacobian itself, (n_L, n_0) float64.
 
@@ -580,7 +611,7 @@ def jacobian_spectrum(net, x, *, jacobian=False):
         point = point[None, :]
     if point.ndim != 2 or point.shape[0] != 1:
         raise ValueError(f"x must be one input of shape ({net.widths[0]},) or (1, {net.widths[0]}), got {np.shape(x)}")
-    point = net.input(point)
+    point = _cast(net, point)
     rows = net.widths[-1]
     inputs, zs = [], []
     with single_threaded_blas():
