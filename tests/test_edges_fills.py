@@ -1,0 +1,197 @@
+"""Edge cases of the fills that fuzzing found: the truncated normal's
+theoretical moments over the whole range of intervals, parameters whose
+draws overflow the working dtype, arguments that were accepted silently,
+and errors that did not say what was wrong.
+
+Expected moments come from scipy.stats.truncnorm where it is accurate, from
+the closed form evaluated in mpmath with enough digits everywhere else, and
+from the asymptotic series of the Mills ratio for one-sided tails too far
+out even for that; never from initcore."""
+import math
+import warnings
+
+import mpmath
+import numpy as np
+import pytest
+from scipy import stats
+
+import initcore
+
+INF = math.inf
+
+
+def _moments(mean, std, a, b):
+    """initcore's (mean, std) of trunc_normal; a warning is an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return initcore.expected_moments("trunc_normal", (3,), mean, std, a, b)
+
+
+def _mp_moments(mean, std, a, b):
+    """Mean and std of N(mean, std^2) on [a, b] from the closed form
+    E[z] = (phi(alpha) - phi(beta)) / Z, E[z^2] = 1 + (alpha phi(alpha) -
+    beta phi(beta)) / Z in mpmath. The variance cancels by up to alpha^4
+    (far tails) and 1 / width^2 (narrow intervals), and exp(-alpha^2 / 2)
+    needs alpha^2 exactly: the working digits grow with both."""
+    mean, std, a, b = (mpmath.mpf(x) for x in (mean, std, a, b))
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    finite = [abs(x) for x in (alpha, beta) if mpmath.isfinite(x)]
+    magnitude = max([mpmath.mpf(1)] + finite)
+    width = beta - alpha
+    digits = 40 + int(6 * mpmath.log10(magnitude)) + (int(2 * mpmath.log10(1 / width)) if width < 1 else 0)
+    with mpmath.workdps(digits):
+        alpha, beta = (a - mean) / std, (b - mean) / std
+
+        def phi(x, power):
+            return mpmath.mpf(0) if mpmath.isinf(x) else x**power * mpmath.npdf(x)
+
+        root2 = mpmath.sqrt(2)
+        if alpha > 0:  # both in the right tail: difference of erfc, no underflow
+            mass = (mpmath.erfc(alpha / root2) - mpmath.erfc(beta / root2)) / 2
+        elif beta < 0:
+            mass = (mpmath.erfc(-beta / root2) - mpmath.erfc(-alpha / root2)) / 2
+        else:
+            mass = (mpmath.erf(beta / root2) - mpmath.erf(alpha / root2)) / 2
+        m1 = (phi(alpha, 0) - phi(beta, 0)) / mass
+        m2 = 1 + (phi(alpha, 1) - phi(beta, 1)) / mass
+        return float(mean + std * m1), float(std * mpmath.sqrt(m2 - m1 * m1))
+
+
+def _assert_moments(got, expected, rel):
+    """Mean within rel of max(|mean|, std) (rounding of a mean far from 0 is
+    relative to the mean), std within rel of itself."""
+    (got_mean, got_std), (mean, std) = got, expected
+    assert abs(got_mean - mean) <= rel * max(abs(mean), std), (got, expected)
+    assert abs(got_std - std) <= rel * std, (got, expected)
+
+
+# ----------------------------------------------------------------------------
+# 1. expected_moments("trunc_normal"): stable over the whole range
+
+REPORTED = [
+    (0.0, 0.005, -2.0, 2.0),     # was (0, 0): quadrature missed the peak
+    (0.0, 1e-3, -1.0, 1.0),
+    (0.0, 1.0, -1e3, 1e3),
+    (0.0, 1.0, 1e5, INF),        # std was 1.41e-5
+    (5.0, 0.001, -3.0, 3.0),     # these three raised ZeroDivisionError
+    (0.0, 1e-300, -1.0, 1.0),
+    (0.0, 1.0, 1e10, 1e10 + 1),
+]
+
+
+@pytest.mark.parametrize("mean, std, a, b", REPORTED)
+def test_trunc_moments_reported_cases(mean, std, a, b):
+    """The cases of the report, against mpmath to 1e-12 relative."""
+    _assert_moments(_moments(mean, std, a, b), _mp_moments(mean, std, a, b), 1e-12)
+
+
+def test_trunc_moments_reported_values():
+    """The values the report expects, by hand: a std of 0.005 (bounds 400
+    stds out), 1e-3 and 1; the tail beyond 1e5 has std 1 / 1e5."""
+    assert _moments(0.0, 0.005, -2.0, 2.0) == (0.0, pytest.approx(0.005, rel=1e-14))
+    assert _moments(0.0, 1e-3, -1.0, 1.0) == (0.0, pytest.approx(1e-3, rel=1e-14))
+    assert _moments(0.0, 1.0, -1e3, 1e3) == (0.0, pytest.approx(1.0, rel=1e-14))
+    assert _moments(0.0, 1.0, 1e5, INF)[1] == pytest.approx(1e-5, rel=1e-9)
+
+
+# standardized lower bounds and widths: narrow to infinite intervals, both
+# tails, across the regimes' borders
+ALPHAS = [-1e10, -1e5, -50.0, -8.0, -3.0, -2.83, -1.0, -1e-3, 0.0, 1e-3, 0.5, 1.0, 1.99, 2.0, 2.01,
+          2.83, 3.0, 5.0, 8.0, 30.0, 1e3, 1e5, 1e10]
+WIDTHS = [1e-12, 1e-8, 1e-4, 0.01, 0.1, 1.0, 1.42, 2.0, 2.83, 5.0, 30.0, 1e6, INF]
+GRID = [(alpha, alpha + width) for alpha in ALPHAS for width in WIDTHS if alpha < alpha + width]
+
+
+@pytest.mark.parametrize("alpha, beta", GRID)
+def test_trunc_moments_vs_mpmath_standard(alpha, beta):
+    """N(0, 1) on [alpha, beta] over 23 lower bounds from -1e10 to 1e10 and
+    13 widths from 1e-12 to infinity, against mpmath: 1e-12 relative."""
+    _assert_moments(_moments(0.0, 1.0, alpha, beta), _mp_moments(0.0, 1.0, alpha, beta), 1e-12)
+
+
+@pytest.mark.parametrize("alpha, beta", GRID)
+def test_trunc_moments_mirror(alpha, beta):
+    """[-beta, -alpha] is the mirror image: the mean flips sign, the std stays
+    (to 1e-14 of the std)."""
+    mean, std = _moments(0.0, 1.0, alpha, beta)
+    _assert_moments(_moments(0.0, 1.0, -beta, -alpha), (-mean, std), 1e-14)
+
+
+SCALED = [
+    (3.0, 0.5, -1e6, 7.0), (-2.0, 3.0, -2.0, 1e3), (1e3, 1e-2, 999.9, 1000.05), (-1e-3, 1e-4, 0.0, INF),
+    (1e6, 1.0, -INF, 0.0), (0.25, 1e-8, 0.25 - 1e-9, 0.25 + 3e-9), (7.0, 1e5, -1.0, 1.0),
+    (0.0, 2.0, 6.0, 6.0 + 1e-6), (-40.0, 0.1, -39.0, 1e30),
+]
+
+
+@pytest.mark.parametrize("mean, std, a, b", SCALED)
+def test_trunc_moments_vs_mpmath_scaled(mean, std, a, b):
+    """Bounds are absolute, as in PyTorch: other means and stds, against
+    mpmath to 1e-12 relative."""
+    _assert_moments(_moments(mean, std, a, b), _mp_moments(mean, std, a, b), 1e-12)
+
+
+SCIPY_GRID = [(alpha, alpha + width) for alpha in (-8.0, -3.0, -1.0, -0.3, 0.0, 0.7, 2.0, 4.5, 8.0)
+              for width in (0.5, 1.0, 3.0, 10.0, INF)]
+
+
+@pytest.mark.parametrize("alpha, beta", SCIPY_GRID)
+def test_trunc_moments_vs_scipy(alpha, beta):
+    """Where scipy.stats.truncnorm is accurate (bounds within 8 stds, widths
+    of at least half a std; it drifts to ~1e-8 for narrow and far intervals),
+    the moments agree with it to 1e-9 relative, with mean 1 and std 2."""
+    reference = stats.truncnorm(alpha, beta, loc=1.0, scale=2.0)
+    expected = (float(reference.mean()), float(reference.std()))
+    _assert_moments(_moments(1.0, 2.0, 1.0 + 2.0 * alpha, 1.0 + 2.0 * beta), expected, 1e-9)
+
+
+FAR = [1e8, 1e10, 1e50, 1e150, 1e300]
+
+
+@pytest.mark.parametrize("alpha", FAR)
+@pytest.mark.parametrize("factor", [2.0, INF])
+def test_trunc_moments_far_one_sided_tails(alpha, factor):
+    """Beyond alpha >= 1e8 stds the tail is exponential to double precision:
+    the Mills ratio's series gives E[z] = alpha + 1/alpha - 2/alpha^3 and
+    Var = 1/alpha^2 - 5/alpha^4 + ..., so mean alpha + 1/alpha and std
+    1/alpha to 1e-15 relative (an upper bound at 2 alpha weighs
+    exp(-1.5 alpha^2)). Both tails; and std 1e-150 on [1, 2] (alpha = 1e150),
+    whose std of 1e-300 must not underflow on the way."""
+    for sign in (1.0, -1.0):
+        a, b = sorted((sign * alpha, sign * alpha * factor))
+        mean, std = _moments(0.0, 1.0, a, b)
+        assert mean == pytest.approx(sign * (alpha + 1.0 / alpha), rel=1e-15)
+        assert std == pytest.approx(1.0 / alpha, rel=1e-15)
+    mean, std = _moments(0.0, 1e-150, 1.0, 2.0)
+    assert mean == 1.0 and std == pytest.approx(1e-300, rel=1e-15)
+
+
+def test_trunc_moments_bounds_beyond_float64():
+    """Bounds so far out that (a - mean) / std overflows: the mass sits at the
+    bound. Intervals so narrow that their width in stds underflows: the
+    density is flat there (it varies by 1e-600), uniform on [a, b] with std
+    (b - a) / sqrt(12). No error, no NaN."""
+    assert _moments(0.0, 5e-324, 1.0, 2.0) == (1.0, 0.0)
+    assert _moments(0.0, 5e-324, -2.0, -1.0) == (-1.0, 0.0)
+    assert _moments(0.0, 5e-324, -1.0, 1.0) == (0.0, 5e-324)
+    for a, b in ((1e-300, 2e-300), (1e-23, 1e-23 + 1e-30), (-1e-23 - 1e-30, -1e-23), (-3e-300, -1e-300)):
+        _assert_moments(_moments(0.0, 1e300, a, b), ((a + b) / 2, (b - a) / math.sqrt(12.0)), 1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mean, std, a, b", [(0.0, 0.005, -2.0, 2.0), (5.0, 0.001, -3.0, 3.0),
+                                             (0.0, 1.0, 1e5, INF), (0.0, 1.0, 30.0, 31.0)])
+def test_trunc_moments_match_draws(mean, std, a, b, dtype):
+    """The theory is that of the sampler: 2e5 draws have a mean within 6
+    standard errors of the theoretical mean (plus the dtype's spacing there)
+    and a std within 2% of the theoretical std: 6 standard errors of the
+    sample variance, sqrt((kurtosis - 1) / n) with kurtosis <= 9 (the
+    exponential's), are 3.8%, 1.9% on the std. The std is checked where the
+    dtype resolves it (over 100 spacings)."""
+    n = 200_000
+    theory_mean, theory_std = _moments(mean, std, a, b)
+    x = initcore.trunc_normal(n, mean, std, a, b, seed=3, dtype=dtype).astype(np.float64)
+    spacing = float(np.spacing(dtype(theory_mean)))  # float32 rounding of the values
+    assert abs(x.mean() - theory_mean) < 6 * theory_std / math.sqrt(n) + spacing
+    if theory_std > 100 * spacing:
+        assert x.std() == pytest.approx(theory_std, rel=0.02)
