@@ -18,6 +18,7 @@ from scipy import stats
 import initcore
 
 INF = math.inf
+F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _moments(mean, std, a, b):
@@ -195,3 +196,64 @@ def test_trunc_moments_match_draws(mean, std, a, b, dtype):
     assert abs(x.mean() - theory_mean) < 6 * theory_std / math.sqrt(n) + spacing
     if theory_std > 100 * spacing:
         assert x.std() == pytest.approx(theory_std, rel=0.02)
+
+
+# ----------------------------------------------------------------------------
+# 2. Parameters whose draws would overflow the working dtype are refused
+
+OVERFLOWS = [
+    ("xavier_uniform-gain-f32", lambda d: initcore.xavier_uniform((4, 5), gain=1e308, dtype=d), ["gain", "1e+308"]),
+    ("xavier_normal-gain", lambda d: initcore.xavier_normal((4, 5), gain=1e308, dtype=d), ["gain", "1e+308"]),
+    ("variance_scaling-scale", lambda d: initcore.variance_scaling((4, 5), scale=1e80, dtype=d), ["scale", "1e+80"]),
+    ("identity-gain", lambda d: initcore.identity((2, 2), 1e39, dtype=d), ["gain", "1e+39"]),
+    ("orthogonal-gain", lambda d: initcore.orthogonal((4, 5), gain=1e39, dtype=d), ["gain", "1e+39"]),
+    ("delta_orthogonal-gain", lambda d: initcore.delta_orthogonal((3, 2, 2), gain=1e39, dtype=d), ["gain", "1e+39"]),
+    ("normal-std", lambda d: initcore.normal((4, 5), std=3e38, dtype=d), ["std", "3e+38"]),
+    ("sparse-std", lambda d: initcore.sparse((4, 5), 0.5, std=3e38, dtype=d), ["std", "3e+38"]),
+    ("trunc_normal-std", lambda d: initcore.trunc_normal((4,), 0.0, 1e38, -INF, INF, dtype=d), ["std", "1e+38"]),
+    ("trunc_normal-a", lambda d: initcore.trunc_normal((4,), 0.0, 1.0, 1e39, INF, dtype=d), ["a", "1e+39"]),
+    ("trunc_normal-b", lambda d: initcore.trunc_normal((4,), 0.0, 1e38, -1.0, 1e39, dtype=d),
+     ["std", "1e+38"]),
+]
+
+
+@pytest.mark.parametrize("case", OVERFLOWS, ids=[case[0] for case in OVERFLOWS])
+def test_overflowing_parameters_are_refused_float32(case, assert_raises):
+    """Each case gave inf or NaN in float32 (xavier_uniform: all NaN); now a
+    ValueError that names the parameter, its value and float32."""
+    _, call, needles = case
+    assert_raises(ValueError, lambda: call(np.float32), *needles, "float32")
+
+
+def test_overflowing_parameters_are_refused_float64(assert_raises):
+    """float64 has its own limit: xavier_uniform's gain of 1.7e308 on (4, 5)
+    gives a bound of 1.4e308, finite, but a range of 2.8e308, which is not
+    (1e308: 1.6e308, accepted); a normal std of 2.1e307 reaches
+    8.65 * 2.1e307 = 1.8e308 (1e307: 8.7e307, accepted)."""
+    assert_raises(ValueError, lambda: initcore.xavier_uniform((4, 5), gain=1.7e308, dtype=np.float64),
+                  "gain", "1.7e+308", "float64")
+    assert_raises(ValueError, lambda: initcore.normal((4, 5), std=2.1e307, dtype=np.float64),
+                  "std", "2.1e+307", "float64")
+    for x in (initcore.xavier_uniform((4, 5), gain=1e308, seed=0, dtype=np.float64),
+              initcore.normal((4, 5), std=1e307, seed=0, dtype=np.float64),
+              initcore.identity((2, 2), 1e39, dtype=np.float64),
+              initcore.orthogonal((4, 5), gain=1e39, seed=0, dtype=np.float64)):
+        assert np.isfinite(x).all()
+
+
+def test_parameters_just_inside_the_range_give_finite_values():
+    """Box-Muller reaches at most sqrt(-2 ln 2^-33) = 6.76 stds in float32
+    (8.65 in float64): std = max / 6.77 is accepted and its 1e6 draws are
+    finite; so is a gain of 3e38 (|entries| <= gain) and a uniform bound
+    just inside half the range (the width must be finite)."""
+    x = initcore.normal(1_000_000, std=F32_MAX / 6.77, seed=1, dtype=np.float32)
+    assert np.isfinite(x).all()
+    assert np.isfinite(initcore.sparse((1000, 1000), 0.5, std=F32_MAX / 6.77, seed=1, dtype=np.float32)).all()
+    assert np.isfinite(initcore.identity((3, 3), 3e38, dtype=np.float32)).all()
+    assert np.isfinite(initcore.orthogonal((30, 20), 3e38, seed=1, dtype=np.float32)).all()
+    bound = F32_MAX / 2.01
+    assert np.isfinite(initcore.uniform(10_000, -bound, bound, seed=1, dtype=np.float32)).all()
+    gain = bound / math.sqrt(3.0)  # the bound of a (1, 1) weight is sqrt(3) * gain
+    assert np.isfinite(initcore.xavier_uniform((1, 1), gain=gain, seed=1, dtype=np.float32)).all()
+    assert np.isfinite(initcore.trunc_normal(10_000, 0.0, 1e37, -INF, INF, seed=1, dtype=np.float32)).all()
+    assert np.isfinite(initcore.trunc_normal(10_000, 0.0, 1e38, -1e38, 3e38, seed=1, dtype=np.float32)).all()

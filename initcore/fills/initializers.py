@@ -26,6 +26,7 @@ _COMMON = """\
         for any number of threads; a Generator advances its stream.
     dtype : {numpy.float32, numpy.float64}, optional
         Element type of the result (default float32).
+        Parameters whose values would overflow it raise ValueError.
     out : numpy.ndarray, optional
         C-contiguous, writeable array of this shape and dtype to fill instead
         of allocating; it gets exactly the values a new array would."""
@@ -101,9 +102,22 @@ def _start(shape, dtype):
     return as_shape(shape), as_dtype(dtype)
 
 
-def _fits(name, value, dtype):
-    if abs(value) > float(np.finfo(dtype).max):
-        raise ValueError(f"{name}={value} overflows {dtype.name}")
+# -ln of the smallest uniform the kernels draw, 2**-33 (float32) or 2**-54
+# (float64), with room for rounding: the largest Exp(1) proposal of the
+# truncated normal's tails (22.9, 37.4) and, as sqrt(2 x), the largest |z| of
+# Box-Muller (6.76, 8.65).
+_EXP_REACH = {np.dtype(t): bits * math.log(2.0) * (1.0 + 1e-5) for t, bits in ((np.float32, 33), (np.float64, 54))}
+_NORMAL_REACH = {dtype: math.sqrt(2.0 * reach) for dtype, reach in _EXP_REACH.items()}
+
+
+def _fits(name, value, dtype, need=None):
+    """`value`, if the fill it leads to stays finite in `dtype`: the largest
+    magnitude it needs (its values, or the width of a uniform range) is
+    `need`, by default |value|."""
+    limit = float(np.finfo(dtype).max)
+    if not (abs(value) if need is None else need) <= limit:
+        detail = "" if need is None else f": the fill would need {need:.4g}"
+        raise ValueError(f"{name}={value} overflows {dtype.name}{detail}, beyond its largest value {limit:.4g}")
     return value
 
 
@@ -132,12 +146,6 @@ def _fan(shape, layout, mode):
         "fan_avg": (fan_in + fan_out) / 2.0,
         "fan_geo_avg": math.sqrt(fan_in * fan_out),
     }[mode]
-
-
-def _sample_uniform(shape, dtype, out, seed, bound):
-    if bound == 0.0:
-        return _fill(shape, dtype, out, 0.0)
-    return _draw(_random.uniform, shape, dtype, out, seed, -bound, bound)
 
 
 # ----------------------------------------------------------------------------
@@ -281,7 +289,8 @@ def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=np.float32, out=None):
     """
     shape, dtype = _start(shape, dtype)
     mean = _fits("mean", real("mean", mean), dtype)
-    std = _fits("std", real("std", std, low=0.0), dtype)
+    std = real("std", std, low=0.0)
+    _fits("std", std, dtype, abs(mean) + std * _NORMAL_REACH[dtype])
     return _draw(_random.normal, shape, dtype, out, seed, mean, std)
 
 
@@ -443,8 +452,18 @@ def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=np
     """
     shape, dtype = _start(shape, dtype)
     mean, std, a, b = _trunc_checked(mean, std, a, b)
-    for name, value in (("mean", mean), ("std", std)):
-        _fits(name, value, dtype)
+    _fits("mean", mean, dtype)
+    _fits("std", std, dtype)
+    # the values lie in [a, b] and within the proposal's reach: the normal's
+    # around the mean, an exponential's beyond the near bound of a tail
+    if a <= mean <= b:
+        low, high = max(a, mean - std * _NORMAL_REACH[dtype]), min(b, mean + std * _NORMAL_REACH[dtype])
+    elif a > mean:
+        low, high = a, min(b, a + std * _EXP_REACH[dtype])
+    else:
+        low, high = max(a, b - std * _EXP_REACH[dtype]), b
+    _fits(*(("a", a) if low == a else ("std", std)), dtype, abs(low))
+    _fits(*(("b", b) if high == b else ("std", std)), dtype, abs(high))
     return _draw(_random.trunc_normal, shape, dtype, out, seed, mean, std, a, b)
 
 
@@ -458,15 +477,22 @@ _DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
 _TRUNC2_STD = 0.87962566103423978
 
 
-def _scaled(shape, dtype, out, seed, std, distribution):
+def _scaled(shape, dtype, out, seed, std, distribution, cause):
     """Zero-mean draws of standard deviation `std`: uniform on
     [-sqrt(3) std, sqrt(3) std], normal, or normal truncated at two of its
-    own standard deviations and widened so that the std is `std`."""
+    own standard deviations and widened so that the std is `std`.
+    `cause`, a (name, value) pair, is the parameter blamed if they overflow."""
     if distribution == "uniform":
-        return _sample_uniform(shape, dtype, out, seed, math.sqrt(3.0) * std)
+        bound = math.sqrt(3.0) * std
+        _fits(*cause, dtype, 2.0 * bound)  # the kernel spans [-bound, bound]
+        if bound == 0.0:
+            return _fill(shape, dtype, out, 0.0)
+        return _draw(_random.uniform, shape, dtype, out, seed, -bound, bound)
     if distribution == "normal" or std == 0.0:
+        _fits(*cause, dtype, std * _NORMAL_REACH[dtype])
         return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
     wide = std / _TRUNC2_STD
+    _fits(*cause, dtype, 2.0 * wide)
     return _draw(_random.trunc_normal, shape, dtype, out, seed, 0.0, wide, -2.0 * wide, 2.0 * wide)
 
 
@@ -506,7 +532,7 @@ def xavier_uniform(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.floa
        deep feedforward neural networks", AISTATS 2010, eq. 16.
     """
     shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "uniform")
+    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "uniform", ("gain", gain))
 
 
 @_register("glorot_normal", moments=lambda shape, *a, **k: (0.0, _xavier_std(shape, *a, **k)))
@@ -532,7 +558,7 @@ def xavier_normal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float
        deep feedforward neural networks", AISTATS 2010.
     """
     shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "normal")
+    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "normal", ("gain", gain))
 
 
 def _kaiming_std(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out"):
@@ -571,7 +597,8 @@ def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout=
        ICCV 2015.
     """
     shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _kaiming_std(shape, a, mode, nonlinearity, layout=layout), "uniform")
+    std = _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
+    return _scaled(shape, dtype, out, seed, std, "uniform", ("a", a))
 
 
 @_register("he_normal", moments=lambda shape, *a, **k: (0.0, _kaiming_std(shape, *a, **k)))
@@ -601,7 +628,8 @@ def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="
        ICCV 2015, eq. 10.
     """
     shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _kaiming_std(shape, a, mode, nonlinearity, layout=layout), "normal")
+    std = _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
+    return _scaled(shape, dtype, out, seed, std, "normal", ("a", a))
 
 
 _MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -647,7 +675,8 @@ def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_no
     """
     shape, dtype = _start(shape, dtype)
     std = _variance_scaling_moments(shape, scale, mode, distribution, layout=layout)[1]
-    return _scaled(shape, dtype, out, seed, std, choice("distribution", distribution, _DISTRIBUTIONS))
+    distribution = choice("distribution", distribution, _DISTRIBUTIONS)
+    return _scaled(shape, dtype, out, seed, std, distribution, ("scale", scale))
 
 
 @_register(moments=lambda shape, *, layout="in_out": _variance_scaling_moments(shape, 1.0, "fan_in", "uniform", layout=layout))
@@ -760,7 +789,7 @@ def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32,
     """
     shape, dtype = _start(shape, dtype)
     rows, cols = _matrix_shape(shape, layout)
-    gain = _gain(gain)
+    gain = _fits("gain", _gain(gain), dtype)  # |entries| <= gain
     if max(rows, cols) >= 2**31:
         raise ValueError(f"orthogonal needs both matrix sides below 2**31 (LAPACK int), got {(rows, cols)}")
     arr = output(shape, dtype, out)
@@ -807,7 +836,7 @@ def identity(shape, gain=1.0, *, seed=None, dtype=np.float32, out=None):
     """
     shape, dtype = _start(shape, dtype)
     _identity_moments(shape, gain)
-    gain = _gain(gain)
+    gain = _fits("gain", _gain(gain), dtype)
     arr = _fill(shape, dtype, out, 0.0)
     np.fill_diagonal(arr, gain)
     return arr
@@ -971,7 +1000,8 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=np.float32, out=None):
     """
     shape, dtype = _start(shape, dtype)
     zeros_per_column = _sparse_zeros(shape, sparsity, std)
-    std = _fits("std", real("std", std), dtype)
+    std = real("std", std)
+    _fits("std", std, dtype, std * _NORMAL_REACH[dtype])
     arr = output(shape, dtype, out)
     key, position = stream_for(seed, 2)
     _random.sparse(arr, key, position, zeros_per_column, std)
