@@ -257,3 +257,92 @@ def test_parameters_just_inside_the_range_give_finite_values():
     assert np.isfinite(initcore.xavier_uniform((1, 1), gain=gain, seed=1, dtype=np.float32)).all()
     assert np.isfinite(initcore.trunc_normal(10_000, 0.0, 1e37, -INF, INF, seed=1, dtype=np.float32)).all()
     assert np.isfinite(initcore.trunc_normal(10_000, 0.0, 1e38, -1e38, 3e38, seed=1, dtype=np.float32)).all()
+
+
+# ----------------------------------------------------------------------------
+# 3. Arguments that were accepted silently
+
+DETERMINISTIC = {
+    "zeros": lambda seed: initcore.zeros((2, 2), seed=seed),
+    "ones": lambda seed: initcore.ones((2, 2), seed=seed),
+    "constant": lambda seed: initcore.constant((2, 2), 0.5, seed=seed),
+    "identity": lambda seed: initcore.identity((2, 2), seed=seed),
+    "dirac": lambda seed: initcore.dirac((3, 2, 2), seed=seed),
+    "delta_orthogonal-empty": lambda seed: initcore.delta_orthogonal((3, 0, 2), seed=seed),
+    "xavier_uniform-no-fan": lambda seed: initcore.xavier_uniform((0, 0), seed=seed),
+}
+
+
+@pytest.mark.parametrize("name", DETERMINISTIC)
+def test_seed_is_checked_by_deterministic_fills(name, assert_raises):
+    """zeros, ones, constant, identity, dirac (and fills that draw nothing)
+    check their seed like the random initializers: a negative int is a
+    ValueError, a string or float a TypeError, each naming the seed."""
+    call = DETERMINISTIC[name]
+    assert_raises(ValueError, lambda: call(-1), "seed", "-1")
+    assert_raises(TypeError, lambda: call("x"), "seed", "'x'")
+    assert_raises(TypeError, lambda: call(1.5), "seed", "1.5")
+    for seed in (None, 0, np.random.SeedSequence(4), initcore.Generator(4)):
+        call(seed)
+
+
+BAD_SHAPES = {"bytes": b"\x03\x04", "bytearray": bytearray(b"\x03\x04"), "str": "34", "set": {4, 5},
+              "dict": {4: 1, 5: 2}, "frozenset": frozenset({3}), "memoryview": memoryview(b"\x03\x04"),
+              "iterator": iter([3, 4]), "2-D array": np.array([[3, 4]]), "0-D array": np.array(3)}
+
+
+@pytest.mark.parametrize("shape", BAD_SHAPES.values(), ids=BAD_SHAPES.keys())
+def test_shapes_must_be_an_int_or_a_sequence_of_ints(shape, assert_raises):
+    """Bytes gave (3, 4) from their byte values and a set its iteration
+    order; a shape is an int or a list, tuple or 1-D array of ints."""
+    assert_raises(TypeError, lambda: initcore.zeros(shape), "shape")
+    assert_raises(TypeError, lambda: initcore.normal(shape), "shape")
+
+
+def test_shapes_still_accepted():
+    for shape in (3, np.int64(3), [3, 4], (3, 4), np.array([3, 4]), np.array([3, 4], dtype=np.uint8), ()):
+        expected = (int(shape),) if np.ndim(shape) == 0 else tuple(int(n) for n in shape)
+        assert initcore.zeros(shape).shape == expected
+
+
+def test_take_refuses_negative_and_non_integer_counts(assert_raises):
+    """take(-5) moved the stream back to -5; take('a') failed inside +=."""
+    gen = initcore.Generator(0)
+    gen.take(3)
+    assert_raises(ValueError, lambda: gen.take(-5), "count", "-5")
+    assert_raises(TypeError, lambda: gen.take("a"), "count", "'a'")
+    assert_raises(TypeError, lambda: gen.take(1.0), "count", "1.0")
+    assert_raises(TypeError, lambda: gen.take(True), "count", "True")
+    assert_raises(ValueError, lambda: gen.take(2**64), "count", str(2**64), "2**64")
+    assert gen.position == 3
+    assert gen.take(np.int64(2))[1] == 3 and gen.position == 5
+    assert gen.take(0)[1] == 5 and gen.position == 5
+
+
+def test_spawn_is_bounded(assert_raises):
+    """spawn(10**12) ran on and on building a list; more than 2**20 children
+    at once is refused at once, naming n and the limit."""
+    gen = initcore.Generator(0)
+    assert_raises(ValueError, lambda: gen.spawn(10**12), "n", str(10**12), "2**20")
+    assert_raises(ValueError, lambda: gen.spawn(2**20 + 1), "n", str(2**20 + 1))
+    assert_raises(ValueError, lambda: gen.spawn(-1), "n", "-1")
+    assert_raises(ValueError, lambda: gen.spawn(2.0), "n", "2.0")
+    assert len(gen.spawn(4)) == 4
+
+
+def test_uniform_refuses_bounds_that_collapse_in_float32(assert_raises):
+    """1 + 1e-10 and 1 + 2e-10 both round to 1.0 in float32, and the result
+    was 1.0, below low: refused, naming low, high and float32. In float64
+    the values lie in [low, high)."""
+    assert_raises(ValueError, lambda: initcore.uniform((5,), 1 + 1e-10, 1 + 2e-10, dtype=np.float32),
+                  "low", "high", "1.0000000001", "float32")
+    x = initcore.uniform(1000, 1 + 1e-10, 1 + 2e-10, seed=0, dtype=np.float64)
+    assert (x >= 1 + 1e-10).all() and (x < 1 + 2e-10).all()
+
+
+def test_uniform_values_lie_in_the_bounds_rounded_to_the_dtype():
+    """Bounds one float32 step apart give that float32 low, never high."""
+    low = 1.0
+    high = float(np.nextafter(np.float32(1.0), np.float32(2.0)))
+    x = initcore.uniform(1000, low, high, seed=0, dtype=np.float32)
+    assert (x == np.float32(low)).all()

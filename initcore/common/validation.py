@@ -16,7 +16,8 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def as_shape(shape, name="shape"):
-    """A tuple of non-negative Python ints from an int or a sequence of ints."""
+    """A tuple of non-negative Python ints from an int or a list, tuple or 1-D
+    array of ints."""
     entries = (shape,) if isinstance(shape, numbers.Integral) else shape
     try:
         entries = tuple(entries)
@@ -33,6 +34,10 @@ def as_shape(shape, name="shape"):
         if value < 0:
             raise ValueError(f"{name} entries must be non-negative, got {value} in {shape!r}")
         result.append(value)
+    if not isinstance(shape, (numbers.Integral, list, tuple, np.ndarray)):
+        # other iterables of ints: bytes give their byte values, sets and dicts an arbitrary order
+        raise TypeError(f"{name} must be an int or a list, tuple or 1-D array of ints, "
+                        f"got {type(shape).__name__} {shape!r}")
     return tuple(result)
 
 

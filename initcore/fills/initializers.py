@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _random
 from .fans import LAYOUTS, calculate_gain, fans
-from .generator import Generator, stream_for
+from .generator import Generator, check_seed, stream_for
 from ..common.validation import as_dtype, as_shape, choice, integer, output, real
 
 __all__ = ["expected_moments", "initialize", "list_initializers"]
@@ -132,7 +132,8 @@ def _draw(kernel, shape, dtype, out, seed, *args):
     return arr
 
 
-def _fill(shape, dtype, out, value):
+def _fill(shape, dtype, out, value, seed):
+    check_seed(seed)
     arr = output(shape, dtype, out)
     _random.constant(arr.reshape(-1), value)
     return arr
@@ -169,7 +170,7 @@ def zeros(shape, *, seed=None, dtype=np.float32, out=None):
     numpy.ndarray
     """
     shape, dtype = _start(shape, dtype)
-    return _fill(shape, dtype, out, 0.0)
+    return _fill(shape, dtype, out, 0.0, seed)
 
 
 @_register(moments=lambda shape: (1.0, 0.0))
@@ -186,7 +187,7 @@ def ones(shape, *, seed=None, dtype=np.float32, out=None):
     numpy.ndarray
     """
     shape, dtype = _start(shape, dtype)
-    return _fill(shape, dtype, out, 1.0)
+    return _fill(shape, dtype, out, 1.0, seed)
 
 
 def _constant_moments(shape, value):
@@ -212,7 +213,7 @@ def constant(shape, value, *, seed=None, dtype=np.float32, out=None):
     """
     shape, dtype = _start(shape, dtype)
     value = _fits("value", real("value", value), dtype)
-    return _fill(shape, dtype, out, value)
+    return _fill(shape, dtype, out, value, seed)
 
 
 # ----------------------------------------------------------------------------
@@ -232,7 +233,9 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=np.float32, out=None):
     ----------
     shape : int or sequence of int
     low, high : float
-        Finite bounds with low < high; high is never returned.
+        Finite bounds with low < high, first rounded to `dtype`; the values
+        lie in [low, high) as rounded (high is never returned), so bounds
+        that round to the same value are refused.
 {common}
 
     Returns
@@ -252,6 +255,9 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=np.float32, out=None):
     high = _fits("high", real("high", high), dtype)
     if not low < high:
         raise ValueError(f"low must be less than high, got low={low}, high={high}")
+    if not dtype.type(low) < dtype.type(high):
+        raise ValueError(f"low={low} and high={high} both round to {dtype.name} {float(dtype.type(low))!r}, "
+                         f"which leaves [low, high) empty; widen them or use float64")
     _fits("high - low", float(dtype.type(high)) - float(dtype.type(low)), dtype)
     return _draw(_random.uniform, shape, dtype, out, seed, low, high)
 
@@ -486,7 +492,7 @@ def _scaled(shape, dtype, out, seed, std, distribution, cause):
         bound = math.sqrt(3.0) * std
         _fits(*cause, dtype, 2.0 * bound)  # the kernel spans [-bound, bound]
         if bound == 0.0:
-            return _fill(shape, dtype, out, 0.0)
+            return _fill(shape, dtype, out, 0.0, seed)
         return _draw(_random.uniform, shape, dtype, out, seed, -bound, bound)
     if distribution == "normal" or std == 0.0:
         _fits(*cause, dtype, std * _NORMAL_REACH[dtype])
@@ -837,7 +843,7 @@ def identity(shape, gain=1.0, *, seed=None, dtype=np.float32, out=None):
     shape, dtype = _start(shape, dtype)
     _identity_moments(shape, gain)
     gain = _fits("gain", _gain(gain), dtype)
-    arr = _fill(shape, dtype, out, 0.0)
+    arr = _fill(shape, dtype, out, 0.0, seed)
     np.fill_diagonal(arr, gain)
     return arr
 
@@ -893,7 +899,7 @@ def dirac(shape, groups=1, *, layout="in_out", seed=None, dtype=np.float32, out=
     shape, dtype = _start(shape, dtype)
     _dirac_moments(shape, groups, layout=layout)
     channels_in, channels_out, _, centre = _conv_parts(shape, layout, "dirac")
-    arr = _fill(shape, dtype, out, 0.0)
+    arr = _fill(shape, dtype, out, 0.0, seed)
     if not _nonempty(shape):
         return arr
     per_group = channels_out // groups
@@ -944,7 +950,7 @@ def delta_orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.fl
     shape, dtype = _start(shape, dtype)
     _delta_orthogonal_moments(shape, gain, layout=layout)
     channels_in, channels_out, _, centre = _conv_parts(shape, layout, "delta_orthogonal")
-    arr = _fill(shape, dtype, out, 0.0)
+    arr = _fill(shape, dtype, out, 0.0, seed)
     if not _nonempty(shape):
         return arr
     if layout.lower() == "in_out":
