@@ -8,7 +8,10 @@ the closed form evaluated in mpmath with enough digits everywhere else, and
 from the asymptotic series of the Mills ratio for one-sided tails too far
 out even for that; never from initcore."""
 import math
+import sys
+import tempfile
 import warnings
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -346,3 +349,39 @@ def test_uniform_values_lie_in_the_bounds_rounded_to_the_dtype():
     high = float(np.nextafter(np.float32(1.0), np.float32(2.0)))
     x = initcore.uniform(1000, low, high, seed=0, dtype=np.float32)
     assert (x == np.float32(low)).all()
+
+
+# ----------------------------------------------------------------------------
+# 4. Errors that did not say what was wrong
+
+@pytest.mark.skipif(sys.byteorder != "little", reason="'>f8' is native on big-endian machines")
+@pytest.mark.parametrize("dtype", [">f8", ">f4", np.dtype(np.float64).newbyteorder()])
+def test_non_native_byte_order_is_named(dtype, assert_raises):
+    """'>f8' said 'must be float32 or float64, got float64'; now the message
+    says the byte order is the problem."""
+    assert_raises(TypeError, lambda: initcore.zeros((2, 2), dtype=dtype), "dtype", "byte order", "big-endian")
+    assert_raises(TypeError, lambda: initcore.normal((2, 2), dtype=dtype), "dtype", "byte order")
+    assert initcore.zeros((2, 2), dtype="<f8").dtype == np.float64
+    assert initcore.zeros((2, 2), dtype="=f4").dtype == np.float32
+
+
+def test_other_dtypes_still_named(assert_raises):
+    assert_raises(TypeError, lambda: initcore.zeros((2, 2), dtype="float16"), "dtype", "float16")
+
+
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+@pytest.mark.parametrize("name", ["zeros", "normal", "trunc_normal", "orthogonal", "sparse", "identity"])
+def test_out_matrix_is_refused_naming_out(name, assert_raises):
+    """np.matrix gave Cython's 'No matching signature found'."""
+    out = np.matrix(np.zeros((3, 4), dtype=np.float32))
+    params = {"sparse": {"sparsity": 0.5}}.get(name, {})
+    assert_raises(TypeError, lambda: initcore.initialize(name, (3, 4), out=out, **params), "out", "matrix")
+
+
+def test_out_memmap_still_filled():
+    """A memory-mapped array is a plain buffer: filled in place, returned."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = np.memmap(Path(folder) / "w.bin", dtype=np.float32, mode="w+", shape=(3, 4))
+        assert initcore.normal((3, 4), seed=2, out=out) is out
+        assert np.array_equal(np.asarray(out), initcore.normal((3, 4), seed=2))
+        del out

@@ -42,13 +42,18 @@ def as_shape(shape, name="shape"):
 
 
 def as_dtype(dtype):
-    """float32 or float64, as a numpy dtype."""
+    """float32 or float64 in native byte order, as a numpy dtype."""
     try:
         resolved = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if resolved not in FLOAT_DTYPES:
+    if resolved.newbyteorder("=") not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {resolved.name}")
+    if not resolved.isnative:
+        # its name is still float32 or float64: say what differs
+        order = "big-endian" if resolved.byteorder == ">" else "little-endian"
+        raise TypeError(f"dtype {resolved.str!r} has non-native ({order}) byte order; "
+                        f"use native {resolved.name}")
     return resolved
 
 
@@ -61,6 +66,9 @@ def output(shape, dtype, out):
         return np.empty(shape, dtype=dtype)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if isinstance(out, np.matrix):
+        # a matrix stays 2-D under reshape(-1), so no kernel accepts it
+        raise TypeError("out must be a numpy.ndarray, not a numpy.matrix; pass numpy.asarray(out)")
     if out.shape != shape:
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
     if out.dtype != dtype:

@@ -25,11 +25,12 @@ _COMMON = """\
         Where the random bits come from. The same int seed gives the same bits
         for any number of threads; a Generator advances its stream.
     dtype : {numpy.float32, numpy.float64}, optional
-        Element type of the result (default float32).
+        Element type of the result (default float32), in native byte order.
         Parameters whose values would overflow it raise ValueError.
     out : numpy.ndarray, optional
         C-contiguous, writeable array of this shape and dtype to fill instead
-        of allocating; it gets exactly the values a new array would."""
+        of allocating; it gets exactly the values a new array would. A
+        numpy.matrix is refused."""
 
 _LAYOUT = """\
     layout : {'in_out', 'out_in'}, optional
