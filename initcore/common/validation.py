@@ -16,7 +16,8 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def as_shape(shape, name="shape"):
-    """A tuple of non-negative Python ints from an int or a sequence of ints."""
+    """A tuple of non-negative Python ints from an int or a list, tuple or 1-D
+    array of ints."""
     entries = (shape,) if isinstance(shape, numbers.Integral) else shape
     try:
         entries = tuple(entries)
@@ -33,17 +34,26 @@ def as_shape(shape, name="shape"):
         if value < 0:
             raise ValueError(f"{name} entries must be non-negative, got {value} in {shape!r}")
         result.append(value)
+    if not isinstance(shape, (numbers.Integral, list, tuple, np.ndarray)):
+        # other iterables of ints: bytes give their byte values, sets and dicts an arbitrary order
+        raise TypeError(f"{name} must be an int or a list, tuple or 1-D array of ints, "
+                        f"got {type(shape).__name__} {shape!r}")
     return tuple(result)
 
 
 def as_dtype(dtype):
-    """float32 or float64, as a numpy dtype."""
+    """float32 or float64 in native byte order, as a numpy dtype."""
     try:
         resolved = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if resolved not in FLOAT_DTYPES:
+    if resolved.newbyteorder("=") not in FLOAT_DTYPES:
         raise TypeError(f"dtype must be float32 or float64, got {resolved.name}")
+    if not resolved.isnative:
+        # its name is still float32 or float64: say what differs
+        order = "big-endian" if resolved.byteorder == ">" else "little-endian"
+        raise TypeError(f"dtype {resolved.str!r} has non-native ({order}) byte order; "
+                        f"use native {resolved.name}")
     return resolved
 
 
@@ -56,6 +66,9 @@ def output(shape, dtype, out):
         return np.empty(shape, dtype=dtype)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+    if isinstance(out, np.matrix):
+        # a matrix stays 2-D under reshape(-1), so no kernel accepts it
+        raise TypeError("out must be a numpy.ndarray, not a numpy.matrix; pass numpy.asarray(out)")
     if out.shape != shape:
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
     if out.dtype != dtype:

@@ -8,7 +8,13 @@ import threading
 
 import numpy as np
 
+from ..common.validation import integer
+
 __all__ = ["Generator", "stream_for"]
+
+# Children per spawn call: each is an object, so 10**12 would run for hours
+# and exhaust memory; more children come from more calls.
+MAX_SPAWN = 2**20
 
 
 def _seed_sequence(seed):
@@ -81,20 +87,59 @@ class Generator:
         return self._position
 
     def spawn(self, n):
-        """`n` independent child Generators (via SeedSequence.spawn)."""
+        """`n` independent child Generators (via SeedSequence.spawn).
+
+        Parameters
+        ----------
+        n : int
+            From 0 to 2**20 per call. Each call continues where the last one
+            stopped, so more children come from more calls.
+
+        Returns
+        -------
+        list of Generator
+
+        Raises
+        ------
+        ValueError
+            If n is not an integer in [0, 2**20].
+        """
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        if n > MAX_SPAWN:
+            raise ValueError(f"n={n} is more than 2**20 = {MAX_SPAWN} children per spawn call; "
+                             "call spawn again for more")
         return [Generator(child) for child in self._seed_sequence.spawn(int(n))]
 
     def take(self, count=1):
-        """Reserve `count` stream positions; returns (key, first position)."""
+        """Reserve `count` stream positions; returns (key, first position).
+
+        Raises
+        ------
+        TypeError
+            If count is not an integer.
+        ValueError
+            If count is negative or would move the stream past its 2**64
+            positions.
+        """
+        count = integer("count", count, low=0)
         with self._lock:
             position = self._position
+            if position + count > 2**64:
+                raise ValueError(f"count={count} would move the stream past its 2**64 positions "
+                                 f"(at position {position})")
             self._position += count
         return self._key, position
 
     def __repr__(self):
         return f"initcore.Generator(entropy={self._seed_sequence.entropy}, position={self._position})"
+
+
+def check_seed(seed):
+    """Raise as a random initializer would for a bad `seed`, drawing nothing
+    (for the initializers that need no random numbers)."""
+    if seed is not None and not isinstance(seed, Generator):
+        _seed_sequence(seed)
 
 
 def as_generator(seed):

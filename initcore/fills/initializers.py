@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _random
 from .fans import LAYOUTS, calculate_gain, fans
-from .generator import Generator, stream_for
+from .generator import Generator, check_seed, stream_for
 from ..common.validation import as_dtype, as_shape, choice, integer, output, real
 
 __all__ = ["expected_moments", "initialize", "list_initializers"]
@@ -25,10 +25,12 @@ _COMMON = """\
         Where the random bits come from. The same int seed gives the same bits
         for any number of threads; a Generator advances its stream.
     dtype : {numpy.float32, numpy.float64}, optional
-        Element type of the result (default float32).
+        Element type of the result (default float32), in native byte order.
+        Parameters whose values would overflow it raise ValueError.
     out : numpy.ndarray, optional
         C-contiguous, writeable array of this shape and dtype to fill instead
-        of allocating; it gets exactly the values a new array would."""
+        of allocating; it gets exactly the values a new array would. A
+        numpy.matrix is refused."""
 
 _LAYOUT = """\
     layout : {'in_out', 'out_in'}, optional
@@ -101,9 +103,22 @@ def _start(shape, dtype):
     return as_shape(shape), as_dtype(dtype)
 
 
-def _fits(name, value, dtype):
-    if abs(value) > float(np.finfo(dtype).max):
-        raise ValueError(f"{name}={value} overflows {dtype.name}")
+# -ln of the smallest uniform the kernels draw, 2**-33 (float32) or 2**-54
+# (float64), with room for rounding: the largest Exp(1) proposal of the
+# truncated normal's tails (22.9, 37.4) and, as sqrt(2 x), the largest |z| of
+# Box-Muller (6.76, 8.65).
+_EXP_REACH = {np.dtype(t): bits * math.log(2.0) * (1.0 + 1e-5) for t, bits in ((np.float32, 33), (np.float64, 54))}
+_NORMAL_REACH = {dtype: math.sqrt(2.0 * reach) for dtype, reach in _EXP_REACH.items()}
+
+
+def _fits(name, value, dtype, need=None):
+    """`value`, if the fill it leads to stays finite in `dtype`: the largest
+    magnitude it needs (its values, or the width of a uniform range) is
+    `need`, by default |value|."""
+    limit = float(np.finfo(dtype).max)
+    if not (abs(value) if need is None else need) <= limit:
+        detail = "" if need is None else f": the fill would need {need:.4g}"
+        raise ValueError(f"{name}={value} overflows {dtype.name}{detail}, beyond its largest value {limit:.4g}")
     return value
 
 
@@ -118,7 +133,8 @@ def _draw(kernel, shape, dtype, out, seed, *args):
     return arr
 
 
-def _fill(shape, dtype, out, value):
+def _fill(shape, dtype, out, value, seed):
+    check_seed(seed)
     arr = output(shape, dtype, out)
     _random.constant(arr.reshape(-1), value)
     return arr
@@ -132,12 +148,6 @@ def _fan(shape, layout, mode):
         "fan_avg": (fan_in + fan_out) / 2.0,
         "fan_geo_avg": math.sqrt(fan_in * fan_out),
     }[mode]
-
-
-def _sample_uniform(shape, dtype, out, seed, bound):
-    if bound == 0.0:
-        return _fill(shape, dtype, out, 0.0)
-    return _draw(_random.uniform, shape, dtype, out, seed, -bound, bound)
 
 
 # ----------------------------------------------------------------------------
@@ -161,7 +171,7 @@ def zeros(shape, *, seed=None, dtype=np.float32, out=None):
     numpy.ndarray
     """
     shape, dtype = _start(shape, dtype)
-    return _fill(shape, dtype, out, 0.0)
+    return _fill(shape, dtype, out, 0.0, seed)
 
 
 @_register(moments=lambda shape: (1.0, 0.0))
@@ -178,7 +188,7 @@ def ones(shape, *, seed=None, dtype=np.float32, out=None):
     numpy.ndarray
     """
     shape, dtype = _start(shape, dtype)
-    return _fill(shape, dtype, out, 1.0)
+    return _fill(shape, dtype, out, 1.0, seed)
 
 
 def _constant_moments(shape, value):
@@ -204,7 +214,7 @@ def constant(shape, value, *, seed=None, dtype=np.float32, out=None):
     """
     shape, dtype = _start(shape, dtype)
     value = _fits("value", real("value", value), dtype)
-    return _fill(shape, dtype, out, value)
+    return _fill(shape, dtype, out, value, seed)
 
 
 # ----------------------------------------------------------------------------
@@ -224,7 +234,9 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=np.float32, out=None):
     ----------
     shape : int or sequence of int
     low, high : float
-        Finite bounds with low < high; high is never returned.
+        Finite bounds with low < high, first rounded to `dtype`; the values
+        lie in [low, high) as rounded (high is never returned), so bounds
+        that round to the same value are refused.
 {common}
 
     Returns
@@ -244,6 +256,9 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=np.float32, out=None):
     high = _fits("high", real("high", high), dtype)
     if not low < high:
         raise ValueError(f"low must be less than high, got low={low}, high={high}")
+    if not dtype.type(low) < dtype.type(high):
+        raise ValueError(f"low={low} and high={high} both round to {dtype.name} {float(dtype.type(low))!r}, "
+                         f"which leaves [low, high) empty; widen them or use float64")
     _fits("high - low", float(dtype.type(high)) - float(dtype.type(low)), dtype)
     return _draw(_random.uniform, shape, dtype, out, seed, low, high)
 
@@ -281,7 +296,8 @@ def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=np.float32, out=None):
     """
     shape, dtype = _start(shape, dtype)
     mean = _fits("mean", real("mean", mean), dtype)
-    std = _fits("std", real("std", std, low=0.0), dtype)
+    std = real("std", std, low=0.0)
+    _fits("std", std, dtype, abs(mean) + std * _NORMAL_REACH[dtype])
     return _draw(_random.normal, shape, dtype, out, seed, mean, std)
 
 
@@ -295,24 +311,119 @@ def _trunc_checked(mean, std, a, b):
     return mean, std, a, b
 
 
-def _trunc_normal_moments(shape, mean=0.0, std=1.0, a=-2.0, b=2.0):
-    """Adaptive quadrature of the density relative to its peak: stable for
-    narrow and far-tail intervals, where the closed form cancels."""
-    from scipy.integrate import quad
+# Intervals over which the density falls by at most e^4 are integrated by
+# 32-point Gauss-Legendre, exact to double precision there; the others come
+# from the Mills ratio M(x) = integral of exp(-x t - t^2 / 2) over t > 0.
+_NARROW_DROP = 4.0
+_LEGENDRE = np.polynomial.legendre.leggauss(32)
+# From x = 2 on, 150 terms of M's continued fraction reach double precision;
+# below, erfcx's formulas lose at most a few ulps to cancellation.
+_CF_FROM = 2.0
+_CF_DEPTH = 150
 
+
+def _tail_integrals(x, rho):
+    """(rho M, rho^2 g, rho^3 h) at x >= 0: the integrals of t^k
+    exp(-x t - t^2 / 2) over t > 0 for k = 0, 1, 2, scaled by powers of rho
+    (1 below _CF_FROM, else at most x) so that nothing underflows.
+
+    g = 1 - x M and h = M - x g cancel for large x; there all three come from
+    the continued fraction M = 1 / (x + K1), K_n = n / (x + K_{n+1}), in
+    which g = K1 M and h = K1 K2 M exactly.
+    """
+    if x < _CF_FROM:
+        from scipy.special import erfcx
+
+        m = math.sqrt(math.pi / 2.0) * float(erfcx(x / math.sqrt(2.0)))
+        g = 1.0 - x * m
+        return m, g, m - x * g
+    xi, inv_rho2 = x / rho, 1.0 / (rho * rho)
+    k = 0.0  # rho K_n, from n = _CF_DEPTH down to 2
+    for n in range(_CF_DEPTH, 1, -1):
+        k = n / (xi + k * inv_rho2)
+    k1 = 1.0 / (xi + k * inv_rho2)
+    m = 1.0 / (xi + k1 * inv_rho2)
+    return m, k1 * m, k1 * k * m
+
+
+def _narrow_moments(c, lo, hi):
+    """Mean and std of t on [lo, hi] under exp(-c t - t^2 / 2), by
+    Gauss-Legendre in t / max(-lo, hi)."""
+    nodes, weights = _LEGENDRE
+    scale = max(-lo, hi)
+    tau = ((hi - lo) * nodes + (hi + lo)) / (2.0 * scale)
+    w = weights * np.exp(-tau * (c * scale + scale * scale / 2.0 * tau))
+    # fsum rounds exactly, so a symmetric interval (the rule is) has mean 0
+    mass = math.fsum(w)
+    mean = math.fsum(w * tau) / mass
+    return scale * mean, scale * math.sqrt(math.fsum(w * (tau - mean) ** 2) / mass)
+
+
+def _central_moments(alpha, beta):
+    """Mean and std of N(0, 1) on [alpha, beta] around 0, not narrow: the
+    closed form, whose variance cannot cancel much here."""
+    from scipy.special import erf
+
+    def density(z):  # phi(z) and z phi(z), 0 at infinity
+        p = 0.0 if math.isinf(z) else math.exp(-z * z / 2.0) / math.sqrt(2.0 * math.pi)
+        return p, (z * p if p else 0.0)
+
+    (pa, za), (pb, zb) = density(alpha), density(beta)
+    # erf of opposite signs: a sum, no cancellation
+    mass = float(erf(beta / math.sqrt(2.0)) - erf(alpha / math.sqrt(2.0))) / 2.0
+    mean = (pa - pb) / mass
+    return mean, math.sqrt(1.0 + (za - zb) / mass - mean * mean)
+
+
+def _tail_moments(c, width):
+    """Mean and std of t = z - c for N(0, 1) on [c, c + width], c > 0: the
+    one-sided tail integrals at c minus, scaled by the density's fall
+    exp(-width (c + width / 2)), those at c + width."""
+    rho = c if c >= _CF_FROM else 1.0
+    mass, first, second = _tail_integrals(c, rho)
+    fall = math.exp(-width * (c + width / 2.0))
+    if fall > 0.0:
+        # t = width + s beyond the interval: expand t and t^2 in s
+        mb, gb, hb = _tail_integrals(c + width, rho)
+        span = width * rho
+        mass -= fall * mb
+        first -= fall * (gb + span * mb)
+        second -= fall * (hb + 2.0 * span * gb + span * span * mb)
+    mean = first / mass
+    return mean / rho, math.sqrt(second / mass - mean * mean) / rho
+
+
+def _trunc_normal_moments(shape, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """Mean and std of N(mean, std^2) on [a, b], to ~1e-14 relative from
+    intervals 1e-12 stds wide to tails 1e300 stds out.
+
+    The moments are those of t = z - c, where z is the standardized value and
+    c its point nearest 0 (0, or the near bound of a tail, mirrored to the
+    right), with the density taken relative to its value at c. The closed
+    form in CDFs cancels for narrow intervals and far tails; these forms do
+    not, and the spread about c bounds the cancellation of E[t^2] - E[t]^2
+    (the density decreases away from c).
+    """
     mean, std, a, b = _trunc_checked(mean, std, a, b)
     alpha, beta = (a - mean) / std, (b - mean) / std
-    peak = min(max(0.0, alpha), beta)
-
-    def moment(f, epsabs=0.0):
-        return quad(lambda z: f(z) * math.exp(-(z - peak) * (z + peak) / 2.0), alpha, beta,
-                    epsabs=epsabs, epsrel=1e-11, limit=200)[0]
-
-    mass = moment(lambda z: 1.0)
-    # the signed moment may be ~0 (symmetric intervals): bound its absolute error
-    shift = moment(lambda z: z - peak, 1e-13 * mass * min(1.0, beta - alpha)) / mass
-    variance = moment(lambda z: (z - peak - shift) ** 2) / mass
-    return (mean + std * (peak + shift), std * math.sqrt(variance))
+    if alpha <= 0.0 <= beta:
+        base, sign, c, lo, hi = mean, 1.0, 0.0, alpha, beta
+    elif alpha > 0.0:
+        base, sign, c, lo, hi = a, 1.0, alpha, 0.0, (b - a) / std
+    else:
+        base, sign, c, lo, hi = b, -1.0, -beta, 0.0, (b - a) / std
+    if hi == lo:  # narrower than float64 resolves in stds: flat on [a, b]
+        return (a / 2.0 + b / 2.0, (b - a) / math.sqrt(12.0))
+    if math.isinf(c):  # the near bound is beyond float64 in stds: all mass at it
+        return (base, 0.0)
+    drop = max(lo * (c + lo / 2.0), hi * (c + hi / 2.0))  # log density from c to the far end
+    if drop <= _NARROW_DROP:
+        shift, spread = _narrow_moments(c, lo, hi)
+    elif c == 0.0:
+        shift, spread = _central_moments(lo, hi)
+    else:
+        shift, spread = _tail_moments(c, hi)
+    return (base + sign * std * shift, std * spread)
 
 
 @_register(moments=_trunc_normal_moments)
@@ -348,8 +459,18 @@ def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=np
     """
     shape, dtype = _start(shape, dtype)
     mean, std, a, b = _trunc_checked(mean, std, a, b)
-    for name, value in (("mean", mean), ("std", std)):
-        _fits(name, value, dtype)
+    _fits("mean", mean, dtype)
+    _fits("std", std, dtype)
+    # the values lie in [a, b] and within the proposal's reach: the normal's
+    # around the mean, an exponential's beyond the near bound of a tail
+    if a <= mean <= b:
+        low, high = max(a, mean - std * _NORMAL_REACH[dtype]), min(b, mean + std * _NORMAL_REACH[dtype])
+    elif a > mean:
+        low, high = a, min(b, a + std * _EXP_REACH[dtype])
+    else:
+        low, high = max(a, b - std * _EXP_REACH[dtype]), b
+    _fits(*(("a", a) if low == a else ("std", std)), dtype, abs(low))
+    _fits(*(("b", b) if high == b else ("std", std)), dtype, abs(high))
     return _draw(_random.trunc_normal, shape, dtype, out, seed, mean, std, a, b)
 
 
@@ -363,15 +484,22 @@ _DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
 _TRUNC2_STD = 0.87962566103423978
 
 
-def _scaled(shape, dtype, out, seed, std, distribution):
+def _scaled(shape, dtype, out, seed, std, distribution, cause):
     """Zero-mean draws of standard deviation `std`: uniform on
     [-sqrt(3) std, sqrt(3) std], normal, or normal truncated at two of its
-    own standard deviations and widened so that the std is `std`."""
+    own standard deviations and widened so that the std is `std`.
+    `cause`, a (name, value) pair, is the parameter blamed if they overflow."""
     if distribution == "uniform":
-        return _sample_uniform(shape, dtype, out, seed, math.sqrt(3.0) * std)
+        bound = math.sqrt(3.0) * std
+        _fits(*cause, dtype, 2.0 * bound)  # the kernel spans [-bound, bound]
+        if bound == 0.0:
+            return _fill(shape, dtype, out, 0.0, seed)
+        return _draw(_random.uniform, shape, dtype, out, seed, -bound, bound)
     if distribution == "normal" or std == 0.0:
+        _fits(*cause, dtype, std * _NORMAL_REACH[dtype])
         return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
     wide = std / _TRUNC2_STD
+    _fits(*cause, dtype, 2.0 * wide)
     return _draw(_random.trunc_normal, shape, dtype, out, seed, 0.0, wide, -2.0 * wide, 2.0 * wide)
 
 
@@ -411,7 +539,7 @@ def xavier_uniform(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.floa
        deep feedforward neural networks", AISTATS 2010, eq. 16.
     """
     shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "uniform")
+    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "uniform", ("gain", gain))
 
 
 @_register("glorot_normal", moments=lambda shape, *a, **k: (0.0, _xavier_std(shape, *a, **k)))
@@ -437,7 +565,7 @@ def xavier_normal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float
        deep feedforward neural networks", AISTATS 2010.
     """
     shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "normal")
+    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "normal", ("gain", gain))
 
 
 def _kaiming_std(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out"):
@@ -476,7 +604,8 @@ def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout=
        ICCV 2015.
     """
     shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _kaiming_std(shape, a, mode, nonlinearity, layout=layout), "uniform")
+    std = _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
+    return _scaled(shape, dtype, out, seed, std, "uniform", ("a", a))
 
 
 @_register("he_normal", moments=lambda shape, *a, **k: (0.0, _kaiming_std(shape, *a, **k)))
@@ -506,7 +635,8 @@ def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="
        ICCV 2015, eq. 10.
     """
     shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _kaiming_std(shape, a, mode, nonlinearity, layout=layout), "normal")
+    std = _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
+    return _scaled(shape, dtype, out, seed, std, "normal", ("a", a))
 
 
 _MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -552,7 +682,8 @@ def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_no
     """
     shape, dtype = _start(shape, dtype)
     std = _variance_scaling_moments(shape, scale, mode, distribution, layout=layout)[1]
-    return _scaled(shape, dtype, out, seed, std, choice("distribution", distribution, _DISTRIBUTIONS))
+    distribution = choice("distribution", distribution, _DISTRIBUTIONS)
+    return _scaled(shape, dtype, out, seed, std, distribution, ("scale", scale))
 
 
 @_register(moments=lambda shape, *, layout="in_out": _variance_scaling_moments(shape, 1.0, "fan_in", "uniform", layout=layout))
@@ -665,7 +796,7 @@ def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32,
     """
     shape, dtype = _start(shape, dtype)
     rows, cols = _matrix_shape(shape, layout)
-    gain = _gain(gain)
+    gain = _fits("gain", _gain(gain), dtype)  # |entries| <= gain
     if max(rows, cols) >= 2**31:
         raise ValueError(f"orthogonal needs both matrix sides below 2**31 (LAPACK int), got {(rows, cols)}")
     arr = output(shape, dtype, out)
@@ -712,8 +843,8 @@ def identity(shape, gain=1.0, *, seed=None, dtype=np.float32, out=None):
     """
     shape, dtype = _start(shape, dtype)
     _identity_moments(shape, gain)
-    gain = _gain(gain)
-    arr = _fill(shape, dtype, out, 0.0)
+    gain = _fits("gain", _gain(gain), dtype)
+    arr = _fill(shape, dtype, out, 0.0, seed)
     np.fill_diagonal(arr, gain)
     return arr
 
@@ -769,7 +900,7 @@ def dirac(shape, groups=1, *, layout="in_out", seed=None, dtype=np.float32, out=
     shape, dtype = _start(shape, dtype)
     _dirac_moments(shape, groups, layout=layout)
     channels_in, channels_out, _, centre = _conv_parts(shape, layout, "dirac")
-    arr = _fill(shape, dtype, out, 0.0)
+    arr = _fill(shape, dtype, out, 0.0, seed)
     if not _nonempty(shape):
         return arr
     per_group = channels_out // groups
@@ -820,7 +951,7 @@ def delta_orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.fl
     shape, dtype = _start(shape, dtype)
     _delta_orthogonal_moments(shape, gain, layout=layout)
     channels_in, channels_out, _, centre = _conv_parts(shape, layout, "delta_orthogonal")
-    arr = _fill(shape, dtype, out, 0.0)
+    arr = _fill(shape, dtype, out, 0.0, seed)
     if not _nonempty(shape):
         return arr
     if layout.lower() == "in_out":
@@ -876,7 +1007,8 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=np.float32, out=None):
     """
     shape, dtype = _start(shape, dtype)
     zeros_per_column = _sparse_zeros(shape, sparsity, std)
-    std = _fits("std", real("std", std), dtype)
+    std = real("std", std)
+    _fits("std", std, dtype, std * _NORMAL_REACH[dtype])
     arr = output(shape, dtype, out)
     key, position = stream_for(seed, 2)
     _random.sparse(arr, key, position, zeros_per_column, std)
