@@ -146,9 +146,9 @@ def test_zero_init_plots_without_warnings(zero_sim, tmp_path):
     for line in backward.get_lines():  # zeros are masked, never drawn on the log axis
         y = np.asarray(line.get_ydata(), dtype=np.float64)
         assert not np.any(y <= 0)
-    # all-zero gradients are a point mass, named as such
+    # all-zero gradients are a point mass at 0, which the log |delta| axis cannot show
     labels = _legend(_panel(fig, "Back-propagated gradients"))
-    assert labels[0] == "layer 1 (all 0)"
+    assert labels[0] == "layer 1 (all 0: not drawn)"
     assert labels[-1] == "layer 5"
 
 
@@ -206,11 +206,13 @@ def test_plot_compare_writes_a_file(sim, forward_sim, zero_sim, tmp_path):
     assert path.read_bytes()[:8] == PNG
     assert len(fig.axes) == 3
     assert _panel(fig, "Back-propagated gradient").get_yscale() == "log"
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == labels
-    # one curve per simulation; the forward-only one has no gradient curve
-    assert len(_panel(fig, "Activation std").get_lines()) == 3
+    # one entry per simulation (with how well theory matches), then theory's
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert [text.split(": theory")[0] for text in texts] == [*labels, "mean-field theory (dashed)"]
+    # one curve per simulation, and its theory; the forward-only one has no gradient curve
+    assert len(_panel(fig, "Activation RMS").get_lines()) == 6
     assert len(_panel(fig, "Saturated fraction").get_lines()) == 3
-    assert len(_panel(fig, "Back-propagated gradient").get_lines()) == 2
+    assert len(_panel(fig, "Back-propagated gradient").get_lines()) == 4
 
 
 def test_plot_compare_forward_only_and_default_labels(forward_sim, tmp_path):
@@ -218,7 +220,8 @@ def test_plot_compare_forward_only_and_default_labels(forward_sim, tmp_path):
     fig = _strict(_plots.plot_compare, [forward_sim], None, path)
     assert path.read_bytes().startswith(b"<?xml")
     assert len(fig.axes) == 2
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == [forward_sim.config["network"]]
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts[0].startswith(forward_sim.config["network"]) and len(texts) == 2
 
 
 def test_plot_compare_checks_its_arguments(sim, mpl, assert_raises):

@@ -8,6 +8,7 @@ imported only when a figure is made. Figures are built on
 making one changes no global state (backend, current figure) and works
 without a display.
 """
+import math
 import types
 
 import numpy as np
@@ -22,6 +23,19 @@ _LOG_SPAN = 100.0
 # A histogram narrower than this (relative to its centre, or absolutely) is
 # the zero-variance fallback of the simulation's binning: a point mass.
 _POINT_RELATIVE, _POINT_ABSOLUTE = 4e-6, 4e-30
+# Bins per decade of the histograms of log10 |delta|.
+_PER_DECADE = 10
+# A |delta| curve starts this many decades below its layer's linear bin
+# width: below one bin, only the spread assumed within it is known.
+_BELOW_BIN_DECADES = 1.0
+# The legend label's ending of a series that a log axis cannot show.
+_NOT_DRAWN = "(all 0: not drawn)"
+# plot_compare says that theory matches where it is within this fraction of
+# the measurement on every layer.
+_MATCH = 0.10
+# The fan-in of the width-dependent points of the phase diagram by default
+# (that of `initcore compare`).
+_PHASE_WIDTH = 256
 
 
 def require_matplotlib():
@@ -30,7 +44,7 @@ def require_matplotlib():
     Returns
     -------
     types.SimpleNamespace
-        ``Figure``, ``FigureCanvasAgg``, ``MaxNLocator``,
+        ``Figure``, ``FigureCanvasAgg``, ``Line2D``, ``MaxNLocator``,
         ``PercentFormatter`` and ``colormaps``.
 
     Raises
@@ -42,11 +56,13 @@ def require_matplotlib():
         import matplotlib
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
         from matplotlib.ticker import MaxNLocator, PercentFormatter
     except ImportError as exc:
         raise ImportError(f"plotting needs matplotlib, an optional dependency of initcore: {_INSTALL}") from exc
-    return types.SimpleNamespace(Figure=Figure, FigureCanvasAgg=FigureCanvasAgg, MaxNLocator=MaxNLocator,
-                                 PercentFormatter=PercentFormatter, colormaps=matplotlib.colormaps)
+    return types.SimpleNamespace(Figure=Figure, FigureCanvasAgg=FigureCanvasAgg, Line2D=Line2D,
+                                 MaxNLocator=MaxNLocator, PercentFormatter=PercentFormatter,
+                                 colormaps=matplotlib.colormaps)
 
 
 def _new_figure(mpl, figsize):
@@ -154,6 +170,30 @@ def _set_log(ax, *arrays):
     return False
 
 
+def _all_zero(values):
+    """Whether the finite values (at least one) are all exactly 0."""
+    finite = values[np.isfinite(values)]
+    return finite.size > 0 and not finite.any()
+
+
+def _series(ax, x, values, log, label, **style):
+    """Plot one labelled series, on a log axis its positive values only;
+    there an all-zero series has nothing to show, so it becomes an empty
+    line whose label says so. Returns the line."""
+    values = _finite(values)
+    if log and _all_zero(values):
+        return ax.plot([], [], label=f"{label} {_NOT_DRAWN}", **style)[0]
+    return ax.plot(x, _positive(values) if log else values, label=label, **style)[0]
+
+
+def _not_drawn_legend(ax):
+    """A legend of the panel's series that its log axis cannot show, for
+    figures whose own legend names the runs."""
+    handles = [line for line in ax.get_lines() if line.get_label().endswith(_NOT_DRAWN)]
+    if handles:
+        ax.legend(handles=handles, fontsize="small")
+
+
 def _legend(ax, **kwargs):
     handles, _ = ax.get_legend_handles_labels()
     if handles:
@@ -170,19 +210,33 @@ def _layer_axis(mpl, ax, depth):
     ax.set_xlim(0.5, depth + 0.5)
 
 
-def _density(hist):
-    """(edges, density) of one stored histogram, normalised by every finite
-    value (those outside the range included, so the curve integrates to the
-    fraction inside it); None when there is nothing to draw."""
+# The x axis of each kind of histogram.
+_HIST_XLABEL = {"activations": "activation value",
+                "gradients": r"$|\delta|$, $\delta = \partial L / \partial z$ (log scale)"}
+
+
+def _histogram_layers(sim, layers):
+    """The layers whose histograms are drawn, and whether they are the
+    hidden ones only: by default an output layer whose activation no hidden
+    layer has (a sigmoid or linear read-out) is left out, as its values are
+    of another kind than the hidden layers' beside it."""
+    names = [record["activation"] for record in sim.layers]
+    hidden = layers is None and len(names) > 1 and names[-1] not in names[:-1]
+    return _select_layers(len(names) - hidden, layers), hidden
+
+
+def _checked(hist):
+    """(edges, counts, total) of one stored histogram, `total` counting every
+    finite value (those outside the range too); None when there is nothing
+    to draw."""
     edges = np.asarray(hist["edges"], dtype=np.float64)
     counts = np.asarray(hist["counts"], dtype=np.float64)
     total = float(counts.sum()) + float(hist.get("below", 0)) + float(hist.get("above", 0))
     if edges.size < 2 or edges.size != counts.size + 1 or not np.all(np.isfinite(edges)) or total <= 0:
         return None
-    widths = np.diff(edges)
-    if not np.all(widths > 0):
+    if not np.all(np.diff(edges) > 0):
         return None
-    return edges, counts / (total * widths)
+    return edges, counts, total
 
 
 def _is_point_mass(edges):
@@ -191,38 +245,53 @@ def _is_point_mass(edges):
 
 
 def _histograms(ax, sim, which, chosen, colors):
-    """One density curve per chosen layer; zero-variance layers as a vertical
-    line at their single value."""
+    """One curve per chosen layer: the density of the activations, or the
+    fraction per decade of |delta| of the gradients. A layer whose values
+    are all equal is a vertical line at that value. When the curves are of
+    layers of different activations, each is labelled with its own."""
+    names = [sim.layers[number - 1]["activation"] for number in chosen]
     curves, points = [], []
-    for number, color in zip(chosen, colors):
+    for number, name, color in zip(chosen, names, colors):
+        label = f"layer {number}" + (f" ({name})" if len(set(names)) > 1 else "")
         hist = sim.histograms[number - 1].get(which)
-        found = None if hist is None else _density(hist)
+        found = None if hist is None else _checked(hist)
         if found is None:
             continue
-        edges, density = found
+        edges = found[0]
         if _is_point_mass(edges):
-            points.append((number, color, 0.5 * (edges[0] + edges[-1])))
+            points.append((number, label, color, 0.5 * (edges[0] + edges[-1])))
         else:
-            curves.append((number, color, edges, density))
-    # Peaks far apart (a layer's values much narrower than another's, as with
-    # vanishing gradients): a log density axis keeps the wide curves visible.
-    peaks = [density.max() for *_, density in curves if density.max() > 0]
+            curves.append((number, label, color, found))
+    draw = _magnitude_curves if which == "gradients" else _density_curves
+    drawn = draw(ax, curves, points)  # (layer, artist)
+    if drawn:  # the legend in layer order, point masses among the curves
+        drawn.sort(key=lambda item: item[0])
+        ax.legend([artist for _, artist in drawn], [artist.get_label() for _, artist in drawn], fontsize="small")
+
+
+def _density_curves(ax, curves, points):
+    """The density of each layer's values on a linear x axis, point masses
+    dashed at their value; returns [(layer, artist)]."""
+    densities = [(number, label, color, edges, counts / (total * np.diff(edges)))
+                 for number, label, color, (edges, counts, total) in curves]
+    # Peaks far apart (a layer's values much narrower than another's): a log
+    # density axis keeps the wide curves visible.
+    peaks = [density.max() for *_, density in densities if density.max() > 0]
     log = bool(peaks) and max(peaks) > _LOG_SPAN * min(peaks)
     if log:
         ax.set_yscale("log", nonpositive="mask")
-    drawn = []  # (layer, artist)
-    for number, color, edges, density in curves:
+    drawn = []
+    for number, label, color, edges, density in densities:
         if log:
             density = _positive(density)
         if density.size < 3:
-            artist = ax.stairs(density, edges, color=color, linewidth=1.5, label=f"layer {number}")
+            artist = ax.stairs(density, edges, color=color, linewidth=1.5, label=label)
         else:
-            (artist,) = ax.plot(0.5 * (edges[:-1] + edges[1:]), density, color=color, linewidth=1.5,
-                                label=f"layer {number}")
+            (artist,) = ax.plot(0.5 * (edges[:-1] + edges[1:]), density, color=color, linewidth=1.5, label=label)
         drawn.append((number, artist))
-    for number, color, value in points:
+    for number, label, color, value in points:
         drawn.append((number, ax.axvline(value, color=color, linestyle="--", linewidth=1.5,
-                                          label=f"layer {number} (all {value:.3g})")))
+                                          label=f"{label} (all {value:.3g})")))
     values = [value for *_, value in points]
     if points and not curves and max(values) - min(values) <= _POINT_ABSOLUTE:
         # only point masses at one place: give the axis a readable width
@@ -234,9 +303,55 @@ def _histograms(ax, sim, which, chosen, colors):
     elif not log:
         ax.set_ylim(bottom=0.0)
     ax.set_ylabel("density")
-    if drawn:  # the legend in layer order, point masses among the curves
-        drawn.sort(key=lambda item: item[0])
-        ax.legend([artist for _, artist in drawn], [artist.get_label() for _, artist in drawn], fontsize="small")
+    return drawn
+
+
+def _magnitude_curves(ax, curves, points):
+    """Histograms of log10 |value| on a shared grid, as fractions of each
+    layer's values per decade, against |value| on a log x axis: vanishing
+    gradients move their layers' curves decades apart, with peaks of about
+    the same height. Point masses are dashed at their magnitude, those at 0
+    named as not drawn. Returns [(layer, artist)]."""
+    floors = [np.log10(np.diff(edges).min()) - _BELOW_BIN_DECADES for *_, (edges, _, _) in curves]
+    tops = [np.log10(np.abs(edges[[0, -1]]).max()) for *_, (edges, _, _) in curves]
+    nonzero = [abs(value) for *_, value in points if value != 0]
+    drawn = []
+    if curves:
+        low, high = min(floors), max(tops)
+        grid = np.linspace(low, high, max(int(round((high - low) * _PER_DECADE)), 1) + 1)
+        middle = 0.5 * (grid[:-1] + grid[1:])
+        for (number, label, color, (edges, counts, total)), floor, top in zip(curves, floors, tops):
+            share = _decade_share(edges, counts, total, grid)
+            share[(middle < floor) | (middle > top)] = np.nan  # beyond what this layer's bins cover
+            (artist,) = ax.plot(10.0 ** middle, share, color=color, linewidth=1.5, label=label)
+            drawn.append((number, artist))
+    if curves or nonzero:
+        ax.set_xscale("log")
+        ax.set_ylim(bottom=0.0)
+        if not curves:  # lines only: a decade either side
+            ax.set_xlim(min(nonzero) / 10.0, max(nonzero) * 10.0)
+    else:
+        _note(ax, "no nonzero values" if points else "no finite values")
+    for number, label, color, value in points:
+        if value == 0:
+            artist = ax.plot([], [], color=color, linestyle="--", linewidth=1.5, label=f"{label} {_NOT_DRAWN}")[0]
+        else:
+            artist = ax.axvline(abs(value), color=color, linestyle="--", linewidth=1.5,
+                                label=f"{label} (all {value:.3g})")
+        drawn.append((number, artist))
+    ax.set_ylabel("fraction per decade")
+    return drawn
+
+
+def _decade_share(edges, counts, total, grid):
+    """The fraction of `total` values whose log10 |value| falls in each bin
+    of `grid`, per decade, from counts in linear bins: the values in a bin
+    are taken as spread evenly across it (its cumulative count is linear
+    there), which is all that the counts tell."""
+    cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+    magnitude = 10.0 ** grid
+    within = np.interp(magnitude, edges, cumulative) - np.interp(-magnitude, edges, cumulative)  # |value| <= m
+    return np.diff(within) / (total * np.diff(grid))
 
 
 def plot_simulation(sim, path=None, *, layers=None):
@@ -245,9 +360,20 @@ def plot_simulation(sim, path=None, *, layers=None):
     The top row shows, for a few layers, the normalised histogram (density)
     of the activations, one curve per layer on a shared x axis, as in Glorot
     & Bengio (2010), Fig. 6; and, when the simulation ran a backward pass,
-    that of the back-propagated gradients ``delta = dL/dz`` (their Fig. 7).
-    A layer whose values are all equal is drawn as a dashed vertical line at
-    that value.
+    the histogram of the magnitude of the back-propagated gradients
+    ``delta = dL/dz`` (their Fig. 7, on a log scale): the fraction of each
+    layer's ``log10 |delta|`` per decade, against ``|delta|`` on a log axis,
+    so that vanishing or exploding gradients show as curves decades apart
+    instead of spikes at 0. The simulation keeps counts in linear bins only;
+    the values within a bin are taken as spread evenly across it. A layer
+    whose values are all equal is drawn as a dashed vertical line at that
+    value (or, for gradients all 0, named "(all 0: not drawn)").
+
+    By default the histograms are of the hidden layers: an output layer of
+    an activation that no hidden layer has (a sigmoid or linear read-out) is
+    left out, and the panels' titles say "hidden layers". Asked for with
+    `layers`, it is drawn, and then every curve is labelled with its layer's
+    activation.
 
     The bottom row shows curves against the layer index, over every layer:
     the standard deviation of the activations and the root mean square
@@ -256,7 +382,8 @@ def plot_simulation(sim, path=None, *, layers=None):
     of saturated activations and of dead units; and, with a backward pass,
     ``E[delta^2]`` with its theory dashed and the gradient norm ``|dW|_F``,
     on a log axis. NaN, infinite, missing and (on log axes) non-positive
-    values are left out of the curves.
+    values are left out of the curves; a series all 0 on a log axis is
+    named "(all 0: not drawn)" in the legend.
 
     Parameters
     ----------
@@ -267,7 +394,7 @@ def plot_simulation(sim, path=None, *, layers=None):
         ``.svg``, ``.pdf``, or any other that matplotlib writes).
     layers : list of int, optional
         The layers (1-based) whose histograms are drawn. By default about five
-        evenly spaced layers, the first and the last included.
+        evenly spaced hidden layers, the first and the last included.
 
     Returns
     -------
@@ -294,7 +421,7 @@ def plot_simulation(sim, path=None, *, layers=None):
     mpl = require_matplotlib()
     _check_sim(sim)
     depth = len(sim)
-    chosen = _select_layers(depth, layers)
+    chosen, hidden = _histogram_layers(sim, layers)
     backward = all("gradients" in h for h in sim.histograms)
     cmap = mpl.colormaps["viridis"]
     colors = [cmap(0.85 * i / max(len(chosen) - 1, 1)) for i in range(len(chosen))]
@@ -308,13 +435,14 @@ def plot_simulation(sim, path=None, *, layers=None):
         ax_act, ax_grad = fig.add_subplot(grid[0, :]), None
         bottom = [fig.add_subplot(grid[1, i]) for i in range(2)]
 
+    scope = " of the hidden layers" if hidden else ""
     _histograms(ax_act, sim, "activations", chosen, colors)
-    ax_act.set_xlabel("activation value")
-    ax_act.set_title("Activations (Glorot & Bengio 2010, Fig. 6)")
+    ax_act.set_xlabel(_HIST_XLABEL["activations"])
+    ax_act.set_title(f"Activations{scope} (Glorot & Bengio 2010, Fig. 6)")
     if ax_grad is not None:
         _histograms(ax_grad, sim, "gradients", chosen, colors)
-        ax_grad.set_xlabel(r"back-propagated gradient $\delta = \partial L / \partial z$")
-        ax_grad.set_title("Back-propagated gradients (Fig. 7)")
+        ax_grad.set_xlabel(_HIST_XLABEL["gradients"])
+        ax_grad.set_title(f"Back-propagated gradients{scope}, log scale (Fig. 7)")
 
     x = sim.column("layer")
     _forward_panel(mpl, bottom[0], sim, x, depth)
@@ -335,12 +463,11 @@ def plot_simulation(sim, path=None, *, layers=None):
 def _forward_panel(mpl, ax, sim, x, depth):
     a_std, root_q, root_q_theory = _finite(sim.column("a_std")), _sqrt(sim.column("q")), _sqrt(sim.column("q_theory"))
     log = _wants_log(a_std, root_q, root_q_theory) and _set_log(ax, a_std, root_q, root_q_theory)
-    fix = _positive if log else _finite
-    ax.plot(x, fix(a_std), marker="o", markersize=3, color="C0", label="std(a)")
-    ax.plot(x, fix(root_q), marker="s", markersize=3, color="C1", label=r"$\sqrt{q}$ measured")
-    if _has_data(fix(root_q_theory)):
-        ax.plot(x, fix(root_q_theory), linestyle="--", color="C1", label=r"$\sqrt{q}$ theory")
-    if not any(_has_data(fix(v)) for v in (a_std, root_q, root_q_theory)):
+    _series(ax, x, a_std, log, "std(a)", marker="o", markersize=3, color="C0")
+    _series(ax, x, root_q, log, r"$\sqrt{q}$ measured", marker="s", markersize=3, color="C1")
+    if _has_data(root_q_theory):
+        _series(ax, x, root_q_theory, log, r"$\sqrt{q}$ theory", linestyle="--", color="C1")
+    if not any(_has_data(v) for v in (a_std, root_q, root_q_theory)):
         _note(ax, "no finite values")
     _layer_axis(mpl, ax, depth)
     ax.set_ylabel("scale")
@@ -361,18 +488,16 @@ def _fraction_panel(mpl, ax, sim, x, depth):
 
 def _gradient_panel(mpl, ax, sim, x, depth):
     delta2, theory, dw = sim.column("delta2"), sim.column("delta2_theory"), sim.column("dw_norm")
-    if _set_log(ax, delta2, theory, dw):
-        series = [(_positive(delta2), dict(marker="o", markersize=3, color="C2", label=r"E[$\delta^2$]")),
-                  (_positive(theory), dict(linestyle="--", color="C2", label=r"E[$\delta^2$] theory")),
-                  (_positive(dw), dict(marker="s", markersize=3, color="C4", label=r"$|dW|_F$"))]
-        for values, style in series:
-            if _has_data(values):
-                ax.plot(x, values, **style)
+    log = _set_log(ax, delta2, theory, dw)
+    for values, label, style in ((delta2, r"E[$\delta^2$]", dict(marker="o", markersize=3, color="C2")),
+                                 (theory, r"E[$\delta^2$] theory", dict(linestyle="--", color="C2")),
+                                 (dw, r"$|dW|_F$", dict(marker="s", markersize=3, color="C4"))):
+        if _has_data(values):
+            _series(ax, x, values, log, label, **style)
+    if log:
         zeros = any(np.any(_finite(v) == 0) for v in (delta2, theory, dw))
         ax.set_title("Backward signal" + (" (zeros not shown)" if zeros else ""))
     else:
-        ax.plot(x, _finite(delta2), marker="o", markersize=3, color="C2", label=r"E[$\delta^2$]")
-        ax.plot(x, _finite(dw), marker="s", markersize=3, color="C4", label=r"$|dW|_F$")
         ax.set_title("Backward signal")
         _note(ax, "no positive gradients")
     _layer_axis(mpl, ax, depth)
@@ -381,13 +506,26 @@ def _gradient_panel(mpl, ax, sim, x, depth):
 
 
 def plot_compare(sims, labels=None, path=None):
-    """Plot several simulations side by side, one curve per simulation.
+    """Plot several simulations side by side, one curve per simulation,
+    mean-field theory dashed in the same colour.
 
-    Panels, against the layer index: the standard deviation of the
-    activations (log axis when the values span more than 100x), the fraction
-    of saturated activations, and, when any simulation ran a backward pass,
-    the gradient ``E[delta^2]`` (log axis), as in the comparisons of
-    initializations of Glorot & Bengio (2010).
+    Panels, against the layer index: the root mean square of the activations
+    ``sqrt(E[a^2])`` beside its theory (the root mean square rather than the
+    standard deviation, as mean-field theory predicts the second moment; for
+    an odd activation such as tanh they agree), on a log axis when the
+    values span more than 100x; the fraction of saturated activations; and,
+    when any simulation ran a backward pass, the gradient ``E[delta^2]``
+    beside its theory, on a log axis; as in the comparisons of
+    initializations of Glorot & Bengio (2010), with the predictions of
+    Poole et al. (2016) and Schoenholz et al. (2017).
+
+    The title gives the activation, depth, hidden width and batch from the
+    simulations' configs (each value, "/"-separated, where they differ).
+    Each simulation's legend label says how far theory is from its
+    measurements at most, over the layers: "theory (dashed) matches within
+    x%" where that is at most 10% (the dashed curve is then hidden under the
+    measured one), otherwise "off by up to x%" (or "a factor f" from 2x). A
+    series all 0 on a log axis is named "(all 0: not drawn)" in its panel.
 
     Parameters
     ----------
@@ -408,7 +546,8 @@ def plot_compare(sims, labels=None, path=None):
 
     References
     ----------
-    X. Glorot & Y. Bengio, AISTATS 2010.
+    X. Glorot & Y. Bengio, AISTATS 2010; B. Poole et al., NeurIPS 2016;
+    S. S. Schoenholz et al., ICLR 2017.
     """
     mpl = require_matplotlib()
     sims = _check_sims(sims, "plot_compare")
@@ -423,16 +562,16 @@ def plot_compare(sims, labels=None, path=None):
     depth = max(len(sim) for sim in sims)
 
     panels = 3 if any(backward) else 2
-    fig = _new_figure(mpl, (5.0 * panels, 4.6))
+    fig = _new_figure(mpl, (5.0 * panels, 5.2))
     axes = [fig.add_subplot(1, panels, i + 1) for i in range(panels)]
     xs = [sim.column("layer") for sim in sims]
 
-    stds = [_finite(sim.column("a_std")) for sim in sims]
-    fix = _positive if _wants_log(*stds) and _set_log(axes[0], *stds) else _finite
-    for i, (x, values, label) in enumerate(zip(xs, stds, labels)):
-        axes[0].plot(x, fix(values), marker="o", markersize=3, color=f"C{i % 10}", label=label)
-    axes[0].set_ylabel("std(a)")
-    axes[0].set_title("Activation std")
+    rms = [_sqrt(sim.column("a2")) for sim in sims]
+    rms_theory = [_sqrt(sim.column("a2_theory")) for sim in sims]
+    log = _wants_log(*rms, *rms_theory) and _set_log(axes[0], *rms, *rms_theory)
+    handles = _beside_theory(axes[0], xs, rms, rms_theory, labels, log)
+    axes[0].set_ylabel(r"$\sqrt{E[a^2]}$")
+    axes[0].set_title("Activation RMS")
 
     for i, (x, sim) in enumerate(zip(xs, sims)):
         axes[1].plot(x, _finite(sim.column("saturated")), marker="o", markersize=3, color=f"C{i % 10}")
@@ -444,28 +583,105 @@ def plot_compare(sims, labels=None, path=None):
     if panels == 3:
         ax = axes[2]
         delta2 = [sim.column("delta2") if b else None for sim, b in zip(sims, backward)]
-        log = _set_log(ax, *[d for d in delta2 if d is not None])
-        for i, (x, values) in enumerate(zip(xs, delta2)):
-            if values is not None:
-                ax.plot(x, (_positive if log else _finite)(values), marker="o", markersize=3, color=f"C{i % 10}")
+        theory = [sim.column("delta2_theory") if b else None for sim, b in zip(sims, backward)]
+        log = _set_log(ax, *[d for d in delta2 + theory if d is not None])
+        _beside_theory(ax, xs, delta2, theory, labels, log)
         if not log:
             _note(ax, "no positive gradients")
         ax.set_ylabel(r"E[$\delta^2$]")
         ax.set_title("Back-propagated gradient")
     for ax in axes:
         _layer_axis(mpl, ax, depth)
-    handles = axes[0].get_legend_handles_labels()[0]
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 3), fontsize="small")
+
+    shown = [label + _theory_words(_theory_gap(sim)) for sim, label in zip(sims, labels)]
+    if any(line.get_linestyle() == "--" and len(line.get_xdata()) for ax in axes for line in ax.get_lines()):
+        handles.append(mpl.Line2D([], [], color="0.4", linestyle="--"))
+        shown.append("mean-field theory (dashed)")
+    fig.legend(handles, shown, loc="outside lower center", ncols=min(len(shown), 3), fontsize="small")
+    fig.suptitle(_network_words([sim.config for sim in sims]))
     _save(fig, path)
     return fig
 
 
-def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, param=None):
+def _beside_theory(ax, xs, measured, theory, labels, log):
+    """Per simulation, its measured series solid and its theory dashed in
+    the same colour (None: nothing to draw); returns the measured lines, for
+    the figure's legend."""
+    lines = []
+    for i, (x, values, predicted, label) in enumerate(zip(xs, measured, theory, labels)):
+        if values is None:
+            continue
+        color = f"C{i % 10}"
+        lines.append(_series(ax, x, values, log, label, marker="o", markersize=3, color=color))
+        if _has_data(predicted):
+            _series(ax, x, predicted, log, f"{label} theory", linestyle="--", linewidth=1.2, color=color)
+    _not_drawn_legend(ax)
+    return lines
+
+
+def _theory_gap(sim):
+    """The largest factor between what `plot_compare` draws and its theory,
+    ``sqrt(E[a^2])`` and ``E[delta^2]``, either way round (1 where they are
+    equal), over the layers where both are finite and positive; None where
+    there are none."""
+    pairs = [(_sqrt(sim.column("a2")), _sqrt(sim.column("a2_theory")))]
+    if all("delta2" in record for record in sim.layers):
+        pairs.append((sim.column("delta2"), sim.column("delta2_theory")))
+    factors = []
+    for measured, theory in pairs:
+        measured, theory = _positive(measured), _positive(theory)
+        ok = np.isfinite(measured) & np.isfinite(theory)
+        ratio = measured[ok] / theory[ok]
+        factors.extend(np.maximum(ratio, 1.0 / ratio))
+    return max(factors, default=None)
+
+
+def _theory_words(factor):
+    """What a legend label adds of how far theory is from the measurement:
+    where they coincide the dashed curve hides under the measured one."""
+    if factor is None:
+        return ""
+    if factor <= 1.0 + _MATCH:
+        return f": theory (dashed) matches within {max(math.ceil(100 * (factor - 1.0)), 1)}%"
+    if factor < 2.0:
+        return f": theory (dashed) off by up to {math.ceil(100 * (factor - 1.0))}%"
+    return f": theory (dashed) off by up to {factor:.2g}x"
+
+
+def _network_words(configs):
+    """'tanh network (sigmoid output), depth 8, width 64, batch 256' from
+    simulations' configs; a field where they differ gives each value,
+    "/"-separated."""
+    def field(values):
+        return " / ".join(dict.fromkeys(str(v) for v in values))
+
+    def activations(config):
+        names = [name for name, _ in config["activations"]]
+        hidden = names[:-1] or names
+        words = "/".join(dict.fromkeys(hidden))
+        return words + (f" ({names[-1]} output)" if names[-1] not in hidden else "")
+
+    widths = [config["widths"][1:-1] or config["widths"][1:] for config in configs]
+    return (f"{field(activations(c) for c in configs)} network, "
+            f"depth {field(len(c['widths']) - 1 for c in configs)}, "
+            f"width {field(w for ws in widths for w in ws)}, batch {field(c['batch'] for c in configs)}")
+
+
+def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, param=None, width=_PHASE_WIDTH,
+                       common=True):
     """The order-to-chaos phase diagram of an activation in the
     (sigma_b2, sigma_w2) plane: the critical line chi1 = 1 (Poole et al.
     2016, Fig. 4; Schoenholz et al. 2017, Fig. 1), with the ordered phase
     (vanishing gradients) below it and the chaotic phase (exploding
     gradients) above.
+
+    The common initializations are marked, for equal fans: Xavier/Glorot
+    (sigma_w2 = 1) and He/Kaiming (sigma_w2 = 2), zero bias; torch's default
+    for ``nn.Linear`` (kaiming_uniform with a = sqrt(5), that is
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), sigma_w2 = 1/3, its bias alike,
+    sigma_b2 = 1 / (3 `width`)); and unit-variance weights N(0, 1), whose
+    sigma_w2 is the fan-in `width` itself: above the axis for any usual
+    width, so drawn as an arrowhead at the top of the axis.
 
     Parameters
     ----------
@@ -478,10 +694,22 @@ def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, 
         Labelled points to mark, e.g. initializers.
     param : float, optional
         The activation's parameter.
+    width : int
+        The fan-in behind the width-dependent marks (N(0, 1) and torch's
+        bias); 256 by default, the width of ``initcore compare``.
+    common : bool
+        Mark the common initializations.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    References
+    ----------
+    B. Poole et al., "Exponential expressivity in deep neural networks
+    through transient chaos", NeurIPS 2016; S. S. Schoenholz et al., "Deep
+    information propagation", ICLR 2017; X. Glorot & Y. Bengio, AISTATS
+    2010; K. He et al., ICCV 2015.
     """
     from ..propagation import meanfield
 
@@ -491,22 +719,40 @@ def plot_phase_diagram(activation, sigma_b2_max=0.5, path=None, *, points=None, 
     fig = _new_figure(mpl, (6.4, 4.8))
     ax = fig.add_subplot()
     ok = np.isfinite(line)
-    marks = list((points or {}).values())
-    top = max([*line[ok], *(w for _, w in marks)], default=2.0) * 1.3
+    fixed, scaled = _common_inits(width) if common else ({}, {})
+    # the axis reaches every mark but those that grow with the width
+    top = max([*line[ok], *(w for _, w in [*(points or {}).values(), *fixed.values()])], default=2.0) * 1.3
+    marks = {**(points or {}), **fixed, **scaled}
     ax.fill_between(sigma_b2[ok], 0.0, line[ok], color="tab:blue", alpha=0.15, label="ordered: chi1 < 1")
     ax.fill_between(sigma_b2[ok], line[ok], top, color="tab:red", alpha=0.15, label="chaotic: chi1 > 1")
     ax.plot(sigma_b2[ok], line[ok], color="black", label="critical line chi1 = 1")
-    for label, (b2, w2) in (points or {}).items():
-        ax.plot([b2], [w2], "o")
-        ax.annotate(label, (b2, w2), textcoords="offset points", xytext=(5, 5))
+    for i, (label, (b2, w2)) in enumerate(marks.items()):
+        color = f"C{i % 10}"
+        if w2 <= top:
+            ax.plot([b2], [w2], "o", color=color, clip_on=False)  # on the edge where sigma_b2 = 0
+            ax.annotate(label, (b2, w2), textcoords="offset points", xytext=(5, 5), color=color)
+        else:  # an arrow up at the top edge
+            ax.plot([b2], [top], "^", color=color, markersize=9, clip_on=False)
+            ax.annotate(f"{label}: above", (b2, top), textcoords="offset points", xytext=(8, -14), color=color,
+                        annotation_clip=False)
     ax.set_xlim(0.0, sigma_b2_max)
     ax.set_ylim(0.0, top)
     ax.set_xlabel("sigma_b^2 (bias variance)")
     ax.set_ylabel("sigma_w^2 (weight variance x fan-in)")
     ax.set_title(f"{activation}: order-to-chaos phase diagram")
-    _legend(ax, loc="upper left")
+    _legend(ax, loc="upper right")
     _save(fig, path)
     return fig
+
+
+def _common_inits(width):
+    """{label: (sigma_b2, sigma_w2)} of the common initializations for a
+    layer of fan-in `width` (equal fans): those whose sigma_w2 is the same
+    for every width, and N(0, 1), whose sigma_w2 is the width."""
+    fixed = {"Xavier/Glorot (sigma_w^2 = 1)": (0.0, 1.0),
+             "He/Kaiming (sigma_w^2 = 2)": (0.0, 2.0),
+             "torch Linear default (sigma_w^2 = 1/3)": (1.0 / (3.0 * width), 1.0 / 3.0)}
+    return fixed, {f"N(0, 1) (sigma_w^2 = width = {width})": (0.0, float(width))}
 
 
 # ---------------------------------------------------------------------------
@@ -569,15 +815,17 @@ def plot_training_curves(results, labels=None, path=None, *, title=None):
     fig = _new_figure(mpl, (15.0, 4.6))
     axes = [fig.add_subplot(1, 3, i + 1) for i in range(3)]
     losses = [_finite(r.loss) for r in results]
-    fix = _positive if _wants_log(*losses) and _set_log(axes[0], *losses) else _finite
+    log = _wants_log(*losses) and _set_log(axes[0], *losses)
+    handles = []
     for i, (result, label) in enumerate(zip(results, labels)):
         color = f"C{i % 10}"
         style = dict(color=color, linewidth=1.5, marker="o" if len(result) <= 12 else None, markersize=3)
-        axes[0].plot(result.epochs, fix(result.loss), label=label, **style)
+        handles.append(_series(axes[0], result.epochs, result.loss, log, label, **style))
         axes[1].plot(result.epochs, _finite(result.accuracy), **style)
         axes[2].plot(result.epochs, _finite(_hidden_average(result, "saturated")), **style)
     axes[0].set_ylabel("training loss")
     axes[0].set_title("Loss")
+    _not_drawn_legend(axes[0])
     axes[1].axhline(0.9, color="0.5", linestyle=":", linewidth=1)
     axes[1].set_ylim(0.0, 1.02)
     axes[1].yaxis.set_major_formatter(mpl.PercentFormatter(1.0))
@@ -590,8 +838,7 @@ def plot_training_curves(results, labels=None, path=None, *, title=None):
     for ax in axes:
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(mpl.MaxNLocator(integer=True))
-    fig.legend(axes[0].get_legend_handles_labels()[0], labels, loc="outside lower center",
-               ncols=min(len(labels), 4), fontsize="small")
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="small")
     if title:
         fig.suptitle(title)
     _save(fig, path)
@@ -601,8 +848,9 @@ def plot_training_curves(results, labels=None, path=None, *, title=None):
 def plot_gradient_norms(results, labels=None, path=None, *, title=None):
     """The gradient norm ``|dW|_F`` of every layer, at initialization (left)
     and after training (right), one curve per `initcore.train` run, on a log
-    axis. A run whose gradients are all exactly 0 (zero initialization) has
-    nothing to draw on a log axis and says so in its legend label.
+    axis. A run whose gradients in a panel are all exactly 0 (zero
+    initialization) has nothing to draw there, and the panel's legend names
+    it "(all 0: not drawn)".
 
     Parameters
     ----------
@@ -624,21 +872,16 @@ def plot_gradient_norms(results, labels=None, path=None, *, title=None):
     for ax, row, when in ((axes[0], 0, "at initialization"), (axes[1], -1, "after training")):
         values = [n[row] for n in norms]
         log = _set_log(ax, *values)
-        for i, (result, value) in enumerate(zip(results, values)):
-            shown = _positive(value) if log else _finite(value)
-            ax.plot(np.arange(1, value.size + 1), shown, marker="o", markersize=3, color=f"C{i % 10}")
+        for i, (label, value) in enumerate(zip(labels, values)):
+            _series(ax, np.arange(1, value.size + 1), value, log, label, marker="o", markersize=3, color=f"C{i % 10}")
         if not log:
             _note(ax, "no positive gradients")
+        _not_drawn_legend(ax)
         epoch = results[0].history[row]["epoch"] if row == -1 and len({len(r) for r in results}) == 1 else None
         ax.set_title(f"|dW| {when}" + (f" (epoch {epoch})" if epoch is not None else ""))
         ax.set_ylabel(r"$|dW|_F$ of the mean loss")
         _layer_axis(mpl, ax, depth)
-    shown_labels = []
-    for label, value in zip(labels, norms):
-        finite = value[np.isfinite(value)]
-        shown_labels.append(label + (" (all 0: not drawn)" if finite.size and not finite.any() else ""))
-    handles = [line for line in axes[0].get_lines()]
-    fig.legend(handles, shown_labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="small")
+    fig.legend(axes[0].get_lines(), labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="small")
     if title:
         fig.suptitle(title)
     _save(fig, path)
@@ -647,9 +890,11 @@ def plot_gradient_norms(results, labels=None, path=None, *, title=None):
 
 def plot_histogram_grid(sims, labels=None, path=None, *, title=None, layers=None):
     """Per-layer histograms of the activations (left) and of the
-    back-propagated gradients (right) of several simulations, one row per
-    simulation, drawn as `plot_simulation` draws its top row (Glorot &
-    Bengio 2010, Figs. 6-7).
+    back-propagated gradients (right, of log10 |delta|) of several
+    simulations, one row per simulation, drawn as `plot_simulation` draws
+    its top row (Glorot & Bengio 2010, Figs. 6-7): by default of the hidden
+    layers, an output layer of another activation left out (the titles then
+    say "hidden layers"); a gradient all 0 is named "(all 0: not drawn)".
 
     Parameters
     ----------
@@ -659,7 +904,9 @@ def plot_histogram_grid(sims, labels=None, path=None, *, title=None, layers=None
     path : str or path-like, optional
     title : str, optional
     layers : list of int, optional
-        The 1-based layers drawn (default: about five evenly spaced ones).
+        The 1-based layers drawn (default: about five evenly spaced hidden
+        ones); with layers of several activations, each curve is labelled
+        with its own.
 
     Returns
     -------
@@ -671,18 +918,17 @@ def plot_histogram_grid(sims, labels=None, path=None, *, title=None, layers=None
     cmap = mpl.colormaps["viridis"]
     fig = _new_figure(mpl, (12.0, 0.6 + 2.7 * len(sims)))
     for row, (sim, label) in enumerate(zip(sims, labels)):
-        chosen = _select_layers(len(sim), layers)
+        chosen, hidden = _histogram_layers(sim, layers)
         colors = [cmap(0.85 * i / max(len(chosen) - 1, 1)) for i in range(len(chosen))]
-        for col, (which, xlabel) in enumerate((("activations", "activation value"),
-                                               ("gradients", r"gradient $\delta = \partial L / \partial z$"))):
+        for col, which in enumerate(("activations", "gradients")):
             ax = fig.add_subplot(len(sims), 2, 2 * row + col + 1)
             if all(which in h for h in sim.histograms):
                 _histograms(ax, sim, which, chosen, colors)
             else:
                 _note(ax, "no backward pass")
-            ax.set_title(f"{label}: {which}", fontsize="medium")
+            ax.set_title(f"{label}: {which}" + (" of the hidden layers" if hidden else ""), fontsize="medium")
             if row == len(sims) - 1:
-                ax.set_xlabel(xlabel)
+                ax.set_xlabel(_HIST_XLABEL[which])
     if title:
         fig.suptitle(title)
     _save(fig, path)
