@@ -233,7 +233,7 @@ def test_every_claim_is_reported_as_reproduced():
 
 def test_the_table_rows():
     rows = [run.row() for case in _demo.CASES for run in _runs(case)]
-    assert [r["case"] for r in rows] == ["zero"] * 2 + ["constant"] * 3 + ["small"] * 3 + ["large"] + \
+    assert [r["case"] for r in rows] == ["zero"] * 2 + ["constant"] * 3 + ["small"] * 3 + ["large"] * 2 + \
         ["remedies"] * 8
     assert all(list(r) == list(_demo.COLUMNS) for r in rows)
     text = _demo.format_rows(rows)

@@ -1,7 +1,8 @@
-"""``initcore demo``: the seed documents' five claims about initialization,
-each reproduced by training small networks with `initcore.train` on fixed
-seeds, measured (accuracy, distinct units, saturation, dead units, gradient
-norms), plotted, and written up in a short Markdown report.
+"""``initcore demo``: the four classic failure cases of initialization and
+their remedies, each reproduced by training small networks with
+`initcore.train` on fixed seeds, measured (accuracy, distinct units,
+saturation, dead units, gradient norms), plotted, and written up in a short
+Markdown report.
 
 The five cases (all float32, mini-batch SGD with lr 0.1 and batches of 32,
 a sigmoid output unit trained with binary cross-entropy, 1000 examples):
@@ -12,7 +13,8 @@ a sigmoid output unit trained with binary cross-entropy, 1000 examples):
   (relu);
 * ``small``: 500 normalized features, 500-32x9-1 sigmoid, tanh and relu
   from N(0, 0.01^2);
-* ``large``: 500 normalized features, 500-128x9-1 tanh from N(0, 1);
+* ``large``: 500 normalized features, 500-128x9-1 tanh from N(0, 1), beside
+  the same network from Xavier;
 * ``remedies``: Xavier (tanh), He (relu), orthogonal (tanh) and LeCun
   (selu) on moons (2-16-16-1) and on the 500-feature set (500-32x9-1).
 
@@ -76,6 +78,20 @@ LEGEND = (
     "layer, ratio = |dW1|/|dWL|; @0 at initialization, @end after training. Every network ends in "
     "one sigmoid unit (binary cross-entropy); float32, SGD lr 0.1, batch 32, 1000 examples; "
     "(ref) marks a well-initialized reference.")
+# The figures of each case and data set: (file suffix, title, what it shows).
+_FIGURE_KINDS = (
+    ("training", "training curves",
+     "loss, accuracy and saturated fraction of the hidden activations per epoch"),
+    ("gradients", "gradient norm per layer", "|dW| of each layer, at initialization and after training"),
+    ("histograms", "per-layer histograms at initialization",
+     "the activations and the back-propagated gradients of each layer (initcore.simulate on the "
+     "training set)"),
+    ("boundary", "decision boundary after training",
+     "P(class 1) of each network over the plane of a two-feature problem, p = 0.5 in black, the "
+     "training points on top"),
+)
+FIGURE_LEGEND = "Figures of each case and data set: " + "; ".join(
+    f"{title}: {what}" for _, title, what in _FIGURE_KINDS) + "."
 
 
 class Scheme:
@@ -285,6 +301,10 @@ def _claims(rows):
     return [r for r in rows if r["role"] == "claim"]
 
 
+def _references(rows):
+    return [r for r in rows if r["role"] == "reference"]
+
+
 def _acc(r):
     return f"{r['accuracy']:.3f}"
 
@@ -329,7 +349,7 @@ def _zero_checks(rows):
 
 def _constant_sentence(rows, runs):
     c = _pick(rows, init="constant:value=0.5")
-    refs = [r for r in rows if r["role"] == "reference"]
+    refs = _references(rows)
     text = (f"With every weight 0.5 the hidden layers keep {c['distinct_units']} distinct unit of "
             f"{c['width']} after {c['epochs']} epochs, so the network is a function of one "
             f"projection of the input and its decision boundary is a straight line: accuracy "
@@ -343,7 +363,7 @@ def _constant_sentence(rows, runs):
 
 def _constant_checks(rows):
     out = []
-    refs = [x for x in rows if x["role"] == "reference"]
+    refs = _references(rows)
     for r in _claims(rows):
         out.append((f"{r['init']} {r['activation']}: 1 distinct hidden unit", r["distinct_units"] == 1))
         out.append((f"{r['init']} {r['activation']}: accuracy no better than a logistic regression's "
@@ -380,17 +400,27 @@ def _small_checks(rows):
 
 
 def _large_sentence(rows, runs):
-    r = rows[0]
-    return (f"With N(0, 1) weights the {r['network']} {r['activation']} network has "
+    r = _claims(rows)[0]
+    text = (f"With N(0, 1) weights the {r['network']} {r['activation']} network has "
             f"{_pct(r['saturated_init'])} of its hidden activations saturated at initialization "
             f"and {_pct(r['saturated_end'])} after {r['epochs']} epochs, its first layer's "
             f"gradient is {_e(r['grad_ratio_init'])} times its last layer's (exploding toward the "
-            f"input), and accuracy ends at {_acc(r)}, {_reached(r)}.")
+            f"input), and accuracy ends at {_acc(r)}, {_reached(r)}")
+    for ref in _references(rows):
+        text += (f"; the same network from {ref['init']} has {_pct(ref['saturated_init'])} saturated "
+                 f"at initialization and ends at {_acc(ref)}, {_reached(ref)}")
+    return text + "."
 
 
 def _large_checks(rows):
-    return [(f"{r['activation']}: saturated fraction above 0.8 at initialization and end",
-             (r["saturated_init"] or 0) > 0.8 and (r["saturated_end"] or 0) > 0.8) for r in _claims(rows)]
+    out = []
+    refs = _references(rows)
+    for r in _claims(rows):
+        out.append((f"{r['activation']}: saturated fraction above 0.8 at initialization and end",
+                    (r["saturated_init"] or 0) > 0.8 and (r["saturated_end"] or 0) > 0.8))
+        out += [(f"{r['activation']}: accuracy below the {ref['init']} reference's",
+                 r["accuracy"] < ref["accuracy"]) for ref in refs]
+    return out
 
 
 def _remedies_sentence(rows, runs):
@@ -410,7 +440,8 @@ def _remedies_checks(rows):
 
 @dataclass(frozen=True)
 class Case:
-    """One of the seed documents' claims, and all the demo knows of it.
+    """One case of the demo (a failure case or the remedies), and all the
+    demo knows of it.
 
     Attributes
     ----------
@@ -445,6 +476,7 @@ class Case:
 
 _SHALLOW = (2, 16, 16, 1)  # two features, two hidden layers
 _DEEP = (N_FEATURES,) + (32,) * 9 + (1,)
+_WIDE = (N_FEATURES,) + (128,) * 9 + (1,)
 _REMEDY_PAIRS = (("tanh", "xavier_normal"), ("relu", "kaiming_normal"), ("tanh", "orthogonal"),
                  ("selu", "lecun_normal"))
 # The cases in report order.
@@ -471,7 +503,8 @@ CASE_TABLE = (
     Case(name="large", title="Large random weights, N(0, 1)",
          note=f"Pre-activations of about N(0, {N_FEATURES}) saturate tanh; with zero biases the deep tanh "
               "network is in the chaotic phase, where gradients grow toward the input.",
-         runs=(("high_dimensional", (N_FEATURES,) + (128,) * 9 + (1,), "tanh", "normal:std=1", 20),),
+         runs=(("high_dimensional", _WIDE, "tanh", "normal:std=1", 20),
+               ("high_dimensional", _WIDE, "tanh", "xavier_normal", 20, "reference")),
          sentence=_large_sentence, checks=_large_checks),
     Case(name="remedies", title="Remedies: Xavier, He, orthogonal, LeCun",
          note="Note: Xavier is not a remedy for a deep sigmoid network (sigmoid's slope is at most "
@@ -536,42 +569,28 @@ def _groups(runs):
 
 def _figures(case, dataset, runs, prefix, out, bar):
     """Writes the figures of one case's runs on one data set into `out`;
-    returns [(caption, file name)]."""
+    returns [(title, file name)], the titles those of `_FIGURE_KINDS`."""
     from . import plots
 
     labels = [r.scheme.label for r in runs]
-    title = f"{_case(case).title} ({dataset})"
+    titles = {kind: title for kind, title, _ in _FIGURE_KINDS}
     written = []
 
-    def path(kind):
+    def draw(kind, plot, *args, **kwargs):
         name = f"{prefix}_{kind}.png"
-        written.append(name)
-        return os.path.join(out, name)
+        plot(*args, os.path.join(out, name), title=f"{_case(case).title} ({dataset}): {titles[kind]}",
+             **kwargs)
+        written.append((titles[kind], name))
+        bar.step()
 
-    captions = []
-    plots.plot_training_curves([r.result for r in runs], labels, path("training"),
-                                title=f"{title}: training curves")
-    captions.append("Training curves: loss, accuracy and saturated fraction of the hidden "
-                    "activations per epoch")
-    bar.step()
-    plots.plot_gradient_norms([r.result for r in runs], labels, path("gradients"),
-                               title=f"{title}: gradient norm per layer")
-    captions.append("Gradient norm |dW| of each layer, at initialization and after training")
-    bar.step()
-    plots.plot_histogram_grid([r.sim0 for r in runs], labels, path("histograms"),
-                               title=f"{title}: per-layer histograms at initialization")
-    captions.append("Per-layer histograms of the activations and the back-propagated gradients "
-                    "at initialization (initcore.simulate on the training set)")
-    bar.step()
+    draw("training", plots.plot_training_curves, [r.result for r in runs], labels)
+    draw("gradients", plots.plot_gradient_norms, [r.result for r in runs], labels)
+    draw("histograms", plots.plot_histogram_grid, [r.sim0 for r in runs], labels)
     if runs[0].X.shape[1] == 2:
         boundary_labels = [f"{r.scheme.label}: accuracy {r.result.accuracy[-1]:.3f}" for r in runs]
-        plots.plot_decision_boundaries([r.net for r in runs], runs[0].X, runs[0].y, boundary_labels,
-                                        path("boundary"), feature_names=_FEATURES.get(dataset, ("x1", "x2")),
-                                        title=f"{title}: decision boundary after training")
-        captions.append("Decision boundary of each network after training: P(class 1) over the "
-                        "feature plane, p = 0.5 in black, the training points on top")
-        bar.step()
-    return list(zip(captions, written))
+        draw("boundary", plots.plot_decision_boundaries, [r.net for r in runs], runs[0].X, runs[0].y,
+             boundary_labels, feature_names=_FEATURES.get(dataset, ("x1", "x2")))
+    return written
 
 
 def _figure_count(runs):
@@ -579,10 +598,12 @@ def _figure_count(runs):
 
 
 def _report(cases, by_case, rows, figures, seed, seconds, note):
-    lines = ["# initcore demo: the seed documents' claims about initialization, reproduced", "",
+    lines = ["# initcore demo: the four classic failure cases of initialization, and their remedies", "",
              f"`initcore demo --case {'all' if len(cases) > 1 else cases[0]} --seed {seed}`, "
              f"{seconds:.1f} s of wall time. Every number below comes from this run.", "",
              LEGEND, ""]
+    if figures:
+        lines += [FIGURE_LEGEND, ""]
     if note:
         lines += [f"*{note}*", ""]
     for case in cases:
@@ -597,8 +618,8 @@ def _report(cases, by_case, rows, figures, seed, seconds, note):
             if len(groups) > 1:
                 lines += [f"### {dataset}", ""]
             lines += [_markdown_table([r for r in case_rows if r["dataset"] == dataset]), ""]
-            for caption, name in figures.get((case, dataset), []):
-                lines += [f"**{caption}**", "", f"![{name}]({name})", ""]
+            for title, name in figures.get((case, dataset), []):
+                lines += [f"![{title}]({name})", ""]
     return "\n".join(lines)
 
 
