@@ -3,6 +3,8 @@ report: each variant's claim as a test on the demo's own runs (seed 0), with
 a well-initialized control beside it, and what the report says and how.
 """
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,3 +203,29 @@ def test_report_states_each_figure_legend_once(remedies_report):
     assert len(links) == 7
     assert all(line.endswith(".png)") for line in links)
     assert "](remedies_moons_boundary.png)" in remedies_report
+
+
+# ---- the README's prose under the demo's output ----------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[+-]\d+)?%?")
+
+
+@pytest.mark.skipif(not README.exists(), reason="the README is not beside the tests")
+def test_readme_prose_quotes_only_numbers_the_demo_prints():
+    """The paragraph under the README's ``initcore demo`` block quotes only
+    numbers of that block (which tests/test_readme.py holds to the program's
+    output) or of the claim sentences of the demo's runs at seed 0 (what
+    report.md says), and speaks of every variant: relu zero init, uniform
+    small weights, the sigmoid network's loss."""
+    text = README.read_text()
+    block = re.search(r"<!-- output of: initcore demo --quiet -->\n```\n(.*?)```\n", text, re.S)[1]
+    prose = text[text.index("Zero init keeps all 16 hidden units"):]
+    prose = prose[:prose.index("\n\n")]
+    sentences = " ".join(_demo.claim_sentence(case, [r.row() for r in _runs(case)], _runs(case))
+                         for case in ("zero", "small", "large"))
+    printed = set(_NUMBER.findall(block)) | set(_NUMBER.findall(sentences))
+    quoted = _NUMBER.findall(prose)
+    assert quoted and not [n for n in quoted if n not in printed], [n for n in quoted if n not in printed]
+    for needle in ("relu", "U(−0.01, 0.01)", "sigmoid", "loss rises"):
+        assert needle in prose, needle
