@@ -233,7 +233,7 @@ def test_every_claim_is_reported_as_reproduced():
 
 def test_the_table_rows():
     rows = [run.row() for case in _demo.CASES for run in _runs(case)]
-    assert [r["case"] for r in rows] == ["zero"] * 2 + ["constant"] * 3 + ["small"] * 3 + ["large"] + \
+    assert [r["case"] for r in rows] == ["zero"] * 4 + ["constant"] * 3 + ["small"] * 6 + ["large"] * 3 + \
         ["remedies"] * 8
     assert all(list(r) == list(_demo.COLUMNS) for r in rows)
     text = _demo.format_rows(rows)
@@ -266,7 +266,7 @@ def test_report_without_matplotlib(tmp_path, monkeypatch):
 
     monkeypatch.setattr(_plots, "require_matplotlib", missing)
     rows = _demo.run_demo("zero", tmp_path / "out", seed=0, progress=False)
-    assert len(rows) == 2
+    assert len(rows) == 4
     report = (tmp_path / "out" / "report.md").read_text()
     assert "No figures" in report and "matplotlib" in report and "![" not in report
     assert not list((tmp_path / "out").glob("*.png"))

@@ -1,18 +1,20 @@
-"""``initcore demo``: the seed documents' five claims about initialization,
-each reproduced by training small networks with `initcore.train` on fixed
-seeds, measured (accuracy, distinct units, saturation, dead units, gradient
-norms), plotted, and written up in a short Markdown report.
+"""``initcore demo``: the four classic failure cases of initialization and
+their remedies, each reproduced by training small networks with
+`initcore.train` on fixed seeds, measured (accuracy, distinct units,
+saturation, dead units, gradient norms, rises of the loss), plotted, and
+written up in a short Markdown report.
 
 The five cases (all float32, mini-batch SGD with lr 0.1 and batches of 32,
 a sigmoid output unit trained with binary cross-entropy, 1000 examples):
 
-* ``zero``: the two-feature placement set (CGPA, IQ), 2-16-16-1 tanh, all
-  weights 0, beside the same network from Xavier;
+* ``zero``: the two-feature placement set (CGPA, IQ), 2-16-16-1 tanh and
+  relu, all weights 0, beside the same networks from Xavier and He;
 * ``constant``: the same with every weight 0.5, beside Xavier (tanh) and He
   (relu);
 * ``small``: 500 normalized features, 500-32x9-1 sigmoid, tanh and relu
-  from N(0, 0.01^2);
-* ``large``: 500 normalized features, 500-128x9-1 tanh from N(0, 1);
+  from N(0, 0.01^2) and from U(-0.01, 0.01);
+* ``large``: 500 normalized features, 500-128x9-1 tanh and sigmoid from
+  N(0, 1), beside the tanh network from Xavier;
 * ``remedies``: Xavier (tanh), He (relu), orthogonal (tanh) and LeCun
   (selu) on moons (2-16-16-1) and on the 500-feature set (500-32x9-1).
 
@@ -47,8 +49,8 @@ DTYPE = "float32"
 # Columns of the rows, in order.
 COLUMNS = ("case", "role", "dataset", "network", "activation", "init", "epochs", "accuracy",
            "best_accuracy", "linear_accuracy", "epochs_to_90", "distinct_units", "width", "saturated_init", "saturated_end",
-           "dead_init", "dead_end", "grad_first_init", "grad_last_init", "grad_ratio_init",
-           "grad_first_end", "grad_last_end", "diverged")
+           "dead_init", "dead_end", "grad_first_init", "grad_last_init", "grad_ratio_init", "grad_max_init",
+           "grad_first_end", "grad_last_end", "loss_init", "loss_rises", "loss_max_rise", "diverged")
 # Readable table: (header, row key or callable, format).
 _TABLE = (
     ("case", "case", "s"),
@@ -61,6 +63,7 @@ _TABLE = (
      else f"{r['distinct_units']}/{r['width']}", "s"),
     ("sat@0", "saturated_init", ".0%"),
     ("sat@end", "saturated_end", ".0%"),
+    ("dead@0", "dead_init", ".0%"),
     ("dead@end", "dead_end", ".0%"),
     ("|dW1|@0", "grad_first_init", ".2g"),
     ("|dWL|@0", "grad_last_init", ".2g"),
@@ -76,6 +79,20 @@ LEGEND = (
     "layer, ratio = |dW1|/|dWL|; @0 at initialization, @end after training. Every network ends in "
     "one sigmoid unit (binary cross-entropy); float32, SGD lr 0.1, batch 32, 1000 examples; "
     "(ref) marks a well-initialized reference.")
+# The figures of each case and data set: (file suffix, title, what it shows).
+_FIGURE_KINDS = (
+    ("training", "training curves",
+     "loss, accuracy and saturated fraction of the hidden activations per epoch"),
+    ("gradients", "gradient norm per layer", "|dW| of each layer, at initialization and after training"),
+    ("histograms", "per-layer histograms at initialization",
+     "the activations and the back-propagated gradients of each layer (initcore.simulate on the "
+     "training set)"),
+    ("boundary", "decision boundary after training",
+     "P(class 1) of each network over the plane of a two-feature problem, p = 0.5 in black, the "
+     "training points on top"),
+)
+FIGURE_LEGEND = "Figures of each case and data set: " + "; ".join(
+    f"{title}: {what}" for _, title, what in _FIGURE_KINDS) + "."
 
 
 class Scheme:
@@ -149,6 +166,8 @@ class DemoRun:
         ratio = None
         if init0["grad_first"] is not None and init0["grad_last"]:
             ratio = init0["grad_first"] / init0["grad_last"]
+        change = np.diff(r.loss)
+        change = change[np.isfinite(change)]
         return {
             "case": s.case, "role": s.role, "dataset": s.dataset,
             "network": self.net.architecture, "activation": s.activation, "init": s.init,
@@ -159,18 +178,21 @@ class DemoRun:
             "saturated_init": init0["saturated"], "saturated_end": end["saturated"],
             "dead_init": init0["dead"], "dead_end": end["dead"],
             "grad_first_init": init0["grad_first"], "grad_last_init": init0["grad_last"],
-            "grad_ratio_init": ratio,
+            "grad_ratio_init": ratio, "grad_max_init": init0["grad_max"],
             "grad_first_end": end["grad_first"], "grad_last_end": end["grad_last"],
+            "loss_init": float(first["loss"]), "loss_rises": int(np.sum(change > 0)),
+            "loss_max_rise": float(change.max(initial=0.0)),
             "diverged": bool(r.diverged),
         }
 
 
 def _layer_summary(layers, hidden_widths):
     """Width-weighted saturated and dead fractions over the hidden layers,
-    their fewest distinct units, and the first and last layer's |dW|."""
+    their fewest distinct units, the first and last layer's |dW| and the
+    largest |dW| of any layer."""
     if layers is None:
         return dict.fromkeys(("saturated", "dead", "distinct", "distinct_width", "grad_first",
-                              "grad_last"))
+                              "grad_last", "grad_max"))
     hidden = layers[:len(hidden_widths)]
     w = np.asarray(hidden_widths, np.float64)
     fewest = min(range(len(hidden)), key=lambda i: (hidden[i]["distinct_units"], i))
@@ -180,6 +202,7 @@ def _layer_summary(layers, hidden_widths):
         "distinct": int(hidden[fewest]["distinct_units"]),
         "distinct_width": int(hidden_widths[fewest]),
         "grad_first": layers[0]["dw_norm"], "grad_last": layers[-1]["dw_norm"],
+        "grad_max": max(layer["dw_norm"] for layer in layers),
     }
 
 
@@ -285,6 +308,10 @@ def _claims(rows):
     return [r for r in rows if r["role"] == "claim"]
 
 
+def _references(rows):
+    return [r for r in rows if r["role"] == "reference"]
+
+
 def _acc(r):
     return f"{r['accuracy']:.3f}"
 
@@ -301,49 +328,61 @@ def _reached(r):
     return "never reaches 90%" if r["epochs_to_90"] is None else f"reaches 90% at epoch {r['epochs_to_90']}"
 
 
+def _reaches(refs):
+    """"; xavier_normal (tanh) reaches 0.973 and ..." for the references `refs`."""
+    if not refs:
+        return ""
+    return "; " + " and ".join(f"{r['init']} ({r['activation']}) reaches {_acc(r)}" for r in refs)
+
+
+def _frozen(run):
+    """Every weight and hidden bias of `run` still as initialized."""
+    same = all(np.array_equal(w, w0) for w, w0 in zip(run.net.weights, run.weights0))
+    return same and not any(b.any() for b in run.net.biases[:-1])
+
+
 def _zero_sentence(rows, runs):
-    z, ref = _pick(rows, init="zeros"), _pick(rows, role="reference")
-    moved = ""
-    if runs:
-        run = next(r for r in runs if r.scheme.init == "zeros")
-        same = all(np.array_equal(w, w0) for w, w0 in zip(run.net.weights, run.weights0))
-        same &= all(not b.any() for b in run.net.biases[:-1])
-        moved = (" every weight is still exactly 0 after training (only the output bias learned),"
-                 if same else "")
-    text = (f"With every weight 0 the {z['network']} {z['activation']} network ends at accuracy "
-            f"{_acc(z)} after {z['epochs']} epochs (chance: 0.5): its hidden layers keep "
-            f"{z['distinct_units']} distinct unit of {z['width']},{moved} and the first layer's "
-            f"gradient norm is {_e(z['grad_first_init'])} at initialization")
-    if ref:
-        text += f"; the same network from {ref['init']} reaches {_acc(ref)}"
-    return text + "."
+    claims = _claims(rows)
+    parts = []
+    for r in claims:
+        part = (f"{r['activation']} ends at {_acc(r)}: {_pct(r['dead_init'])} of its hidden activations "
+                f"are 0 at initialization and its largest weight gradient is {_e(r['grad_max_init'])}, "
+                f"its hidden layers keep {r['distinct_units']} distinct unit of {r['width']}")
+        run = next((x for x in runs or () if x.scheme.init == r["init"]
+                    and x.scheme.activation == r["activation"]), None)
+        if run is not None and _frozen(run):
+            part += ", and every weight is still exactly 0 after training (only the output bias learned)"
+        parts.append(part)
+    first = claims[0]
+    return (f"With every weight 0 on the {first['network']} placement network and {first['epochs']} "
+            f"epochs (chance: 0.5), " + "; ".join(parts) + _reaches(_references(rows)) + ".")
 
 
 def _zero_checks(rows):
     out = []
     for r in _claims(rows):
-        out.append((f"{r['init']} {r['activation']}: accuracy in [0.4, 0.6]", 0.4 <= r["accuracy"] <= 0.6))
-        out.append((f"{r['init']} {r['activation']}: 1 distinct hidden unit", r["distinct_units"] == 1))
+        name = f"{r['init']} {r['activation']}"
+        out.append((f"{name}: accuracy in [0.4, 0.6]", 0.4 <= r["accuracy"] <= 0.6))
+        out.append((f"{name}: 1 distinct hidden unit", r["distinct_units"] == 1))
+        out.append((f"{name}: every hidden activation 0 at initialization", r["dead_init"] == 1.0))
+        out.append((f"{name}: every weight gradient 0 at initialization", r["grad_max_init"] == 0.0))
     return out
 
 
 def _constant_sentence(rows, runs):
     c = _pick(rows, init="constant:value=0.5")
-    refs = [r for r in rows if r["role"] == "reference"]
     text = (f"With every weight 0.5 the hidden layers keep {c['distinct_units']} distinct unit of "
             f"{c['width']} after {c['epochs']} epochs, so the network is a function of one "
             f"projection of the input and its decision boundary is a straight line: accuracy "
             f"{_acc(c)}, {_reached(c)}, where the best straight line (a logistic regression) gets "
             f"{c['linear_accuracy']:.3f}")
-    if refs:
-        text += "; " + " and ".join(f"{r['init']} ({r['activation']}) reaches {_acc(r)}"
-                                    for r in refs) + " with a curved boundary"
-    return text + "."
+    refs = _references(rows)
+    return text + _reaches(refs) + (" with a curved boundary" if refs else "") + "."
 
 
 def _constant_checks(rows):
     out = []
-    refs = [x for x in rows if x["role"] == "reference"]
+    refs = _references(rows)
     for r in _claims(rows):
         out.append((f"{r['init']} {r['activation']}: 1 distinct hidden unit", r["distinct_units"] == 1))
         out.append((f"{r['init']} {r['activation']}: accuracy no better than a logistic regression's "
@@ -355,42 +394,87 @@ def _constant_checks(rows):
 
 
 def _small_sentence(rows, runs):
-    parts = []
-    for r in rows:
-        part = (f"{r['activation']} ends at {_acc(r)} with |dW1| = {_e(r['grad_first_init'])} and "
-                f"|dWL| = {_e(r['grad_last_init'])} at initialization")
-        if r["activation"] == "sigmoid":
-            part += f" (first/last ratio {_e(r['grad_ratio_init'])})"
-        if r["activation"] == "relu":
-            part += f", {_pct(r['dead_end'])} of its hidden units dead after training"
-        parts.append(part)
+    sentences = []
+    for init, name in _SMALL_INITS:
+        parts = []
+        for r in (x for x in rows if x["init"] == init):
+            part = (f"{r['activation']} ends at {_acc(r)} with |dW1| = {_e(r['grad_first_init'])} and "
+                    f"|dWL| = {_e(r['grad_last_init'])} at initialization")
+            if r["activation"] == "sigmoid":
+                part += f" (first/last ratio {_e(r['grad_ratio_init'])})"
+            if r["activation"] == "relu":
+                part += f", {_pct(r['dead_end'])} of its hidden units dead after training"
+            parts.append(part)
+        if parts:
+            sentences.append(f"With {name} weights, " + "; ".join(parts) + ".")
     epochs = rows[0]["epochs"] if rows else 0
-    return (f"With N(0, 0.01^2) weights on {N_FEATURES} normalized features and {epochs} epochs, "
-            + "; ".join(parts) + ".")
+    return f"On {N_FEATURES} normalized features, {epochs} epochs. " + " ".join(sentences)
 
 
 def _small_checks(rows):
     out = []
     for r in _claims(rows):
-        out.append((f"{r['activation']}: accuracy below 0.6", r["accuracy"] < 0.6))
+        name = f"{r['init']} {r['activation']}"
+        out.append((f"{name}: accuracy below 0.6", r["accuracy"] < 0.6))
         if r["activation"] == "sigmoid":
             ratio = r["grad_ratio_init"]
-            out.append(("sigmoid: |dW1|/|dWL| below 1e-3 at initialization", ratio is not None and ratio < 1e-3))
+            out.append((f"{name}: |dW1|/|dWL| below 1e-3 at initialization", ratio is not None and ratio < 1e-3))
     return out
 
 
+def _rises(r):
+    return (f"its loss starts at {r['loss_init']:.3g} and rises in {r['loss_rises']} of {r['epochs']} "
+            f"epochs (the largest rise {r['loss_max_rise']:.2g})")
+
+
 def _large_sentence(rows, runs):
-    r = rows[0]
-    return (f"With N(0, 1) weights the {r['network']} {r['activation']} network has "
-            f"{_pct(r['saturated_init'])} of its hidden activations saturated at initialization "
-            f"and {_pct(r['saturated_end'])} after {r['epochs']} epochs, its first layer's "
-            f"gradient is {_e(r['grad_ratio_init'])} times its last layer's (exploding toward the "
-            f"input), and accuracy ends at {_acc(r)}, {_reached(r)}.")
+    claims = _claims(rows)
+    parts = []
+    for r in claims:
+        ratio = r["grad_ratio_init"]
+        toward = "exploding" if ratio is not None and ratio > 1 else "vanishing"
+        parts.append(f"{r['activation']} has {_pct(r['saturated_init'])} of its hidden activations "
+                     f"saturated at initialization and {_pct(r['saturated_end'])} at the end, a first-layer "
+                     f"gradient {_e(ratio)} times its last layer's ({toward} toward the input); "
+                     f"{_rises(r)}; it ends at {_acc(r)}, {_reached(r)}")
+    diverged = [r["activation"] for r in claims if r["diverged"]]
+    text = (f"With N(0, 1) weights on the {claims[0]['network']} network and {claims[0]['epochs']} "
+            f"epochs at lr {LR:g}: " + "; ".join(parts) + "; "
+            + (" and ".join(diverged) + " diverged (NaN)" if diverged else "none diverges to NaN"))
+    for ref in _references(rows):
+        text += (f". The same {ref['activation']} network from {ref['init']} has "
+                 f"{_pct(ref['saturated_init'])} saturated at initialization; {_rises(ref)}; it ends at "
+                 f"{_acc(ref)}, {_reached(ref)}")
+    return text + "."
+
+
+# The saturated fraction over the hidden layers that N(0, 1) weights keep
+# above, at initialization and after training: tanh's |tanh| > 0.99 is
+# 0.906 of N(0, 500) in layer 1 and more above it; sigmoid's layers above the
+# first take inputs in (0, 1), so their pre-activations have a variance of
+# about 128 E[a^2] ~ 64, and P(|z| > 4.6) ~ 0.56.
+_LARGE_SATURATED = {"tanh": 0.8, "sigmoid": 0.5}
 
 
 def _large_checks(rows):
-    return [(f"{r['activation']}: saturated fraction above 0.8 at initialization and end",
-             (r["saturated_init"] or 0) > 0.8 and (r["saturated_end"] or 0) > 0.8) for r in _claims(rows)]
+    """Both saturate; tanh (chaotic, zero biases) is stuck below the
+    reference, sigmoid's loss goes up and down more often than the
+    reference's."""
+    out = []
+    refs = _references(rows)
+    for r in _claims(rows):
+        least = _LARGE_SATURATED[r["activation"]]
+        out.append((f"{r['activation']}: saturated fraction above {least:g} at initialization and end",
+                    (r["saturated_init"] or 0) > least and (r["saturated_end"] or 0) > least))
+        for ref in refs:
+            if r["activation"] == "sigmoid":
+                out.append((f"sigmoid: the loss rises in more epochs than the {ref['init']} reference's "
+                            f"({r['loss_rises']} against {ref['loss_rises']})",
+                            r["diverged"] or r["loss_rises"] > ref["loss_rises"]))
+            else:
+                out.append((f"{r['activation']}: accuracy below the {ref['init']} reference's",
+                            r["accuracy"] < ref["accuracy"]))
+    return out
 
 
 def _remedies_sentence(rows, runs):
@@ -410,7 +494,8 @@ def _remedies_checks(rows):
 
 @dataclass(frozen=True)
 class Case:
-    """One of the seed documents' claims, and all the demo knows of it.
+    """One case of the demo (a failure case or the remedies), and all the
+    demo knows of it.
 
     Attributes
     ----------
@@ -445,6 +530,9 @@ class Case:
 
 _SHALLOW = (2, 16, 16, 1)  # two features, two hidden layers
 _DEEP = (N_FEATURES,) + (32,) * 9 + (1,)
+_WIDE = (N_FEATURES,) + (128,) * 9 + (1,)
+# The small random weights: (initializer, how the report writes it).
+_SMALL_INITS = (("normal:std=0.01", "N(0, 0.01^2)"), ("uniform:low=-0.01,high=0.01", "U(-0.01, 0.01)"))
 _REMEDY_PAIRS = (("tanh", "xavier_normal"), ("relu", "kaiming_normal"), ("tanh", "orthogonal"),
                  ("selu", "lecun_normal"))
 # The cases in report order.
@@ -454,7 +542,9 @@ CASE_TABLE = (
               "network behaves as one neuron per layer (here tanh(0) = 0 and every weight gradient is "
               "exactly 0).",
          runs=(("placement", _SHALLOW, "tanh", "zeros", 30),
-               ("placement", _SHALLOW, "tanh", "xavier_normal", 30, "reference")),
+               ("placement", _SHALLOW, "relu", "zeros", 30),
+               ("placement", _SHALLOW, "tanh", "xavier_normal", 30, "reference"),
+               ("placement", _SHALLOW, "relu", "kaiming_normal", 30, "reference")),
          sentence=_zero_sentence, checks=_zero_checks),
     Case(name="constant", title="Constant non-zero initialization (0.5)",
          note="Every unit of a layer stays identical, so the output depends on the input only "
@@ -463,15 +553,21 @@ CASE_TABLE = (
                ("placement", _SHALLOW, "tanh", "xavier_normal", 30, "reference"),
                ("placement", _SHALLOW, "relu", "kaiming_normal", 30, "reference")),
          sentence=_constant_sentence, checks=_constant_checks),
-    Case(name="small", title="Small random weights, N(0, 0.01^2)",
-         note="The signal shrinks layer by layer; sigmoid's slope of at most 1/4 makes the first "
-              "layer's gradient vanish; relu units die.",
-         runs=tuple(("high_dimensional", _DEEP, act, "normal:std=0.01", 10) for act in ("sigmoid", "tanh", "relu")),
+    Case(name="small", title="Small random weights, " + " and ".join(name for _, name in _SMALL_INITS),
+         note="The signal shrinks layer by layer (U(-0.01, 0.01) has standard deviation 0.01/sqrt(3), "
+              "smaller still); sigmoid's slope of at most 1/4 makes the first layer's gradient vanish; "
+              "relu units die.",
+         runs=tuple(("high_dimensional", _DEEP, act, init, 10) for init, _ in _SMALL_INITS
+                    for act in ("sigmoid", "tanh", "relu")),
          sentence=_small_sentence, checks=_small_checks),
     Case(name="large", title="Large random weights, N(0, 1)",
-         note=f"Pre-activations of about N(0, {N_FEATURES}) saturate tanh; with zero biases the deep tanh "
-              "network is in the chaotic phase, where gradients grow toward the input.",
-         runs=(("high_dimensional", (N_FEATURES,) + (128,) * 9 + (1,), "tanh", "normal:std=1", 20),),
+         note=f"Pre-activations of about N(0, {N_FEATURES}) saturate the first layer of tanh and sigmoid "
+              "alike, and the layers above stay saturated. With zero biases the deep tanh network is in the "
+              "chaotic phase, where gradients grow toward the input, and it does not learn; the sigmoid "
+              "network learns, but its large steps make the loss go up and down from epoch to epoch.",
+         runs=(("high_dimensional", _WIDE, "tanh", "normal:std=1", 20),
+               ("high_dimensional", _WIDE, "sigmoid", "normal:std=1", 20),
+               ("high_dimensional", _WIDE, "tanh", "xavier_normal", 20, "reference")),
          sentence=_large_sentence, checks=_large_checks),
     Case(name="remedies", title="Remedies: Xavier, He, orthogonal, LeCun",
          note="Note: Xavier is not a remedy for a deep sigmoid network (sigmoid's slope is at most "
@@ -536,42 +632,28 @@ def _groups(runs):
 
 def _figures(case, dataset, runs, prefix, out, bar):
     """Writes the figures of one case's runs on one data set into `out`;
-    returns [(caption, file name)]."""
+    returns [(title, file name)], the titles those of `_FIGURE_KINDS`."""
     from . import plots
 
     labels = [r.scheme.label for r in runs]
-    title = f"{_case(case).title} ({dataset})"
+    titles = {kind: title for kind, title, _ in _FIGURE_KINDS}
     written = []
 
-    def path(kind):
+    def draw(kind, plot, *args, **kwargs):
         name = f"{prefix}_{kind}.png"
-        written.append(name)
-        return os.path.join(out, name)
+        plot(*args, os.path.join(out, name), title=f"{_case(case).title} ({dataset}): {titles[kind]}",
+             **kwargs)
+        written.append((titles[kind], name))
+        bar.step()
 
-    captions = []
-    plots.plot_training_curves([r.result for r in runs], labels, path("training"),
-                                title=f"{title}: training curves")
-    captions.append("Training curves: loss, accuracy and saturated fraction of the hidden "
-                    "activations per epoch")
-    bar.step()
-    plots.plot_gradient_norms([r.result for r in runs], labels, path("gradients"),
-                               title=f"{title}: gradient norm per layer")
-    captions.append("Gradient norm |dW| of each layer, at initialization and after training")
-    bar.step()
-    plots.plot_histogram_grid([r.sim0 for r in runs], labels, path("histograms"),
-                               title=f"{title}: per-layer histograms at initialization")
-    captions.append("Per-layer histograms of the activations and the back-propagated gradients "
-                    "at initialization (initcore.simulate on the training set)")
-    bar.step()
+    draw("training", plots.plot_training_curves, [r.result for r in runs], labels)
+    draw("gradients", plots.plot_gradient_norms, [r.result for r in runs], labels)
+    draw("histograms", plots.plot_histogram_grid, [r.sim0 for r in runs], labels)
     if runs[0].X.shape[1] == 2:
         boundary_labels = [f"{r.scheme.label}: accuracy {r.result.accuracy[-1]:.3f}" for r in runs]
-        plots.plot_decision_boundaries([r.net for r in runs], runs[0].X, runs[0].y, boundary_labels,
-                                        path("boundary"), feature_names=_FEATURES.get(dataset, ("x1", "x2")),
-                                        title=f"{title}: decision boundary after training")
-        captions.append("Decision boundary of each network after training: P(class 1) over the "
-                        "feature plane, p = 0.5 in black, the training points on top")
-        bar.step()
-    return list(zip(captions, written))
+        draw("boundary", plots.plot_decision_boundaries, [r.net for r in runs], runs[0].X, runs[0].y,
+             boundary_labels, feature_names=_FEATURES.get(dataset, ("x1", "x2")))
+    return written
 
 
 def _figure_count(runs):
@@ -579,10 +661,12 @@ def _figure_count(runs):
 
 
 def _report(cases, by_case, rows, figures, seed, seconds, note):
-    lines = ["# initcore demo: the seed documents' claims about initialization, reproduced", "",
+    lines = ["# initcore demo: the four classic failure cases of initialization, and their remedies", "",
              f"`initcore demo --case {'all' if len(cases) > 1 else cases[0]} --seed {seed}`, "
              f"{seconds:.1f} s of wall time. Every number below comes from this run.", "",
              LEGEND, ""]
+    if figures:
+        lines += [FIGURE_LEGEND, ""]
     if note:
         lines += [f"*{note}*", ""]
     for case in cases:
@@ -597,8 +681,8 @@ def _report(cases, by_case, rows, figures, seed, seconds, note):
             if len(groups) > 1:
                 lines += [f"### {dataset}", ""]
             lines += [_markdown_table([r for r in case_rows if r["dataset"] == dataset]), ""]
-            for caption, name in figures.get((case, dataset), []):
-                lines += [f"**{caption}**", "", f"![{name}]({name})", ""]
+            for title, name in figures.get((case, dataset), []):
+                lines += [f"![{title}]({name})", ""]
     return "\n".join(lines)
 
 
