@@ -198,11 +198,11 @@ def test_simulate_csv_and_plot(run_cli, tmp_path):
 
 
 def test_compare_outputs(run_cli):
-    result = run_cli("compare", "--inits", "zeros,normal:std=0.01,kaiming_normal", *SMALL)
+    result = run_cli("compare", "--init", "zeros,normal:std=0.01,kaiming_normal", *SMALL)
     assert result.returncode == 0, result.stderr
     for what in ("std(a) per layer", "saturated per layer", "E[delta^2] per layer"):
         assert what in result.stdout
-    data = json.loads(run_cli("compare", "--inits", "zeros,xavier_normal", "--json", *SMALL).stdout)
+    data = json.loads(run_cli("compare", "--init", "zeros,xavier_normal", "--json", *SMALL).stdout)
     assert [row["init"] for row in data["summary"]] == ["zeros", "xavier_normal"]
     zeros = data["layers"]["zeros"]
     assert all(rec["distinct_units"] == 1 and rec["unit_spread"] == 0 for rec in zeros)
@@ -227,7 +227,7 @@ def test_meanfield_command(run_cli, tmp_path):
     (["simulate", "--activation", "nope"], "unknown activation 'nope'"),
     (["simulate", "--depth", "0"], "--depth must be a positive integer"),
     (["simulate", "--seed", "-1"], "--seed must be non-negative"),
-    (["compare", "--inits", ","], "--inits needs at least one initializer"),
+    (["compare", "--init", ","], "--init needs at least one initializer"),
     (["meanfield", "--sigma-b2", "-1"], "--sigma-b2 must be non-negative"),
 ])
 def test_new_commands_bad_arguments(run_cli, args, needle):

@@ -1,14 +1,17 @@
 """The ``initcore`` command line."""
 import argparse
+import math
 import os
 import sys
 import textwrap
 
 import numpy as np
 
+from . import demo
 from ..fills.fans import fans
-from ..fills.initializers import expected_moments, initialize
-from ..networks.mlp import MLP, parse_init
+from ..fills.initializers import expected_moments, initialize, list_initializers
+from ..networks.activations import get_activation, list_activations
+from ..networks.mlp import MLP
 from ..common.tables import cell, json_text, rows_text, text_table
 from ..propagation.simulate import simulate
 
@@ -30,6 +33,125 @@ COLUMNS = ("initializer", "shape", "fan_in", "fan_out", "theory_mean", "theory_s
 
 class UsageError(Exception):
     """A bad command-line value: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line ``initcore: error: ...``, exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f"initcore: error: {message} (see {self.prog} --help)\n")
+
+
+def _checked(option, value, check):
+    """check(value), its ValueError or TypeError as a UsageError naming
+    `option` and `value`: the library's check, before any work."""
+    try:
+        return check(value)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"{option} {value!r}: {exc}") from None
+
+
+def _prepare_output(option, path, directory=False):
+    """Checks, before any work, that the figure file `path` (with `directory`:
+    the directory `path`) can be written, and creates its missing directories;
+    UsageError naming `option` and `path` otherwise. A figure's extension
+    must name a format that matplotlib writes."""
+    def refuse(why):
+        raise UsageError(f"{option} {path!r}: {why}")
+
+    if not path.strip():
+        refuse(f"needs a {'directory' if directory else 'file'} name")
+    if not directory:
+        from .plots import require_matplotlib
+
+        try:
+            formats = require_matplotlib().FigureCanvasAgg.get_supported_filetypes()
+        except ImportError as exc:
+            refuse(str(exc))
+        if os.path.splitext(path)[1][1:].lower() not in formats:
+            refuse(f"the extension names the format, one of: {', '.join(sorted(formats))}")
+    if os.path.exists(path) and os.path.isdir(path) != directory:
+        refuse("is not a directory" if directory else "is a directory")
+    parent = path if directory else os.path.dirname(path) or "."
+    existing = os.path.abspath(parent)
+    while not os.path.exists(existing) and existing != os.path.dirname(existing):
+        existing = os.path.dirname(existing)
+    shown = existing if os.path.isabs(path) else os.path.relpath(existing)
+    if not os.path.isdir(existing):
+        refuse(f"{shown!r} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK) or os.path.exists(path) and not os.access(path, os.W_OK):
+        refuse(f"no permission to write in {shown!r}")
+    existed = os.path.exists(path)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        if not directory:
+            with open(path, "a"):  # the surest test: the name, the file system and the permissions
+                pass
+    except (OSError, ValueError) as exc:
+        refuse(f"cannot be written ({getattr(exc, 'strerror', None) or exc})")
+    if not directory and not existed:
+        os.remove(path)
+
+
+# What a run needs besides its arrays: one layer's record, histograms and
+# statistics in a simulation (about 7 KiB measured; 8 KiB counted).
+_LAYER_BYTES = 8 << 10
+# simulate() checkpoints the backward pass when keeping every layer would take more.
+_KEEP_LIMIT = 2 << 30
+
+
+def _available_memory():
+    """Bytes of memory available now: MemAvailable of /proc/meminfo (Linux),
+    else the free physical pages from os.sysconf; None when unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _bytes_text(n):
+    """`n` bytes, e.g. '1.5 GiB' (integer arithmetic: `n` may exceed any float)."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+    k = min(max(n.bit_length() - 1, 0) // 10, len(units) - 1)
+    tenths = n * 10 // (1 << 10 * k)
+    return f"{tenths // 10}.{tenths % 10} {units[k]}"
+
+
+def _check_memory(what, parts):
+    """UsageError when the bytes of `parts` ({what is counted: bytes}) exceed
+    the memory available; `what` names the run."""
+    needed, available = sum(parts.values()), _available_memory()
+    if available is not None and needed > available:
+        counted = ", ".join(f"{name} {_bytes_text(n)}" for name, n in parts.items())
+        raise UsageError(f"{what} needs about {_bytes_text(needed)} of memory ({counted}); "
+                         f"{_bytes_text(available)} available")
+
+
+def _check_simulation_memory(args, runs, backward, units):
+    """The memory of `runs` simulations of the --depth x --width network,
+    one after another: one network's weights and biases, its working
+    buffers, and the per-layer records that every run keeps until the end."""
+    depth, width, batch, size = args.depth, args.width, args.batch, np.dtype(args.dtype).itemsize
+    row = batch * width * size
+    # the input and five ping-pong, gradient and scratch buffers; with the
+    # backward pass every layer's pre-activations (sqrt(depth) segments
+    # beyond the checkpointing limit) and the largest weight gradient
+    buffers = 6 * row
+    if backward:
+        kept = depth * row
+        buffers += (kept if 2 * kept <= _KEEP_LIMIT else 2 * (math.isqrt(depth) + 1) * row) + width * width * size
+    _check_memory(f"{args.command} --depth {depth} --width {width} --batch {batch} ({args.dtype})", {
+        "weights": depth * (width + 1) * width * size,
+        "buffers": buffers,
+        "per-layer records": runs * depth * (_LAYER_BYTES + (16 * width if units else 0)),
+    })
 
 
 def _shape(text):
@@ -73,6 +195,8 @@ def format_rows(rows, fmt):
 
 # The seeds' too-small and too-large weights against Xavier, on tanh.
 SIMULATE_INITS = ("normal:std=0.01", "normal:std=1", "xavier_normal")
+# compare: the four failure cases of the seeds beside Xavier and He.
+COMPARE_INITS = ("zeros", "normal:std=0.01", "normal:std=1", "xavier_normal", "kaiming_normal")
 SUMMARY_COLUMNS = ("init", "sigma_w2", "chi1", "phase", "std(a) first", "std(a) last", "theory last",
                    "saturated last", "E[delta^2] first", "E[delta^2] last")
 
@@ -129,29 +253,54 @@ def _plain_table(rows, columns, spec=".4g", left=0):
     return text_table(list(columns), body, left)
 
 
-def run_simulate(args):
-    """The `simulate` command: one simulation per initializer, tables of
-    measurement beside mean-field theory."""
-    specs = [spec for text in (args.init or [",".join(SIMULATE_INITS)]) for spec in split_inits(text)]
+def _prepare_simulations(args, default_inits, backward, units=False, bias=0.0):
+    """The --init specs (`default_inits` when none is given). Every check
+    comes before the first simulation: the activation, the memory, each
+    spec and the bias (by drawing one layer), and the --plot path."""
+    specs = [spec for text in (args.init or default_inits) for spec in split_inits(text)]
+    if not specs:
+        raise UsageError(f"--init needs at least one initializer, got {' '.join(args.init)!r}")
+    _checked("--activation", args.activation, get_activation)
+    _check_simulation_memory(args, len(specs), backward, units)
+
+    def layer(init, bias=0.0):
+        return MLP([args.width] * 2, activation=args.activation, init=init, bias=bias, seed=0, dtype=args.dtype)
+
     for spec in specs:
-        parse_init(spec)  # an unknown name fails before any work
+        _checked("--init", spec, layer)
+    if bias:
+        _checked("--bias-std", args.bias_std, lambda _: layer("zeros", bias))
+    if args.plot is not None:
+        _prepare_output("--plot", args.plot)
+    return specs
+
+
+def _simulations(args, specs, backward=True, units=False, bias=0.0):
+    """One simulation per spec of the --depth x --width network, one network alive at a time."""
     widths = [args.width] * (args.depth + 1)
-    bias = ("normal", {"std": args.bias_std}) if args.bias_std > 0 else 0.0
-    sims = []
-    for spec in specs:
-        net = MLP(widths, activation=args.activation, init=spec, bias=bias, seed=args.seed, dtype=args.dtype)
-        sims.append(simulate(net, batch=args.batch, seed=args.seed + 1, backward=not args.no_backward,
-                             units=args.units, progress=False if args.quiet else None))
-    if args.plot:
+    sims = [simulate(MLP(widths, activation=args.activation, init=spec, bias=bias, seed=args.seed, dtype=args.dtype),
+                     batch=args.batch, seed=args.seed + 1, backward=backward, units=units,
+                     progress=False if args.quiet else None) for spec in specs]
+    if args.plot is not None:
         from .plots import plot_compare
 
         plot_compare(sims, specs, args.plot)
+    return sims
+
+
+def run_simulate(args):
+    """The `simulate` command: one simulation per initializer, tables of
+    measurement beside mean-field theory."""
+    bias = ("normal", {"std": args.bias_std}) if args.bias_std > 0 else 0.0
+    specs = _prepare_simulations(args, SIMULATE_INITS, not args.no_backward, args.units, bias)
+    sims = _simulations(args, specs, not args.no_backward, args.units, bias)
     if args.format == "json":
         print(json_text([sim.to_dict() for sim in sims], indent=1))
         return
     if args.format == "csv":
-        rows = [{"init": spec, **rec} for spec, sim in zip(specs, sims) for rec in sim.layers]
-        print(rows_text(rows, ["init", *sims[0].layers[0]], "csv", None))
+        # each record names its own init; that column first
+        columns = ["init", *(key for key in sims[0].layers[0] if key != "init")]
+        print(rows_text([rec for sim in sims for rec in sim.layers], columns, "csv", None))
         return
     shown = _shown_layers(args.depth, args.every)
     print(f"{args.activation} network, depth {args.depth}, width {args.width}, batch {args.batch}, "
@@ -167,20 +316,8 @@ def run_simulate(args):
 
 def run_compare(args):
     """The `compare` command: initializers side by side on one network."""
-    specs = split_inits(args.inits)
-    if not specs:
-        raise UsageError("--inits needs at least one initializer")
-    for spec in specs:
-        parse_init(spec)
-    widths = [args.width] * (args.depth + 1)
-    sims = []
-    for spec in specs:
-        net = MLP(widths, activation=args.activation, init=spec, seed=args.seed, dtype=args.dtype)
-        sims.append(simulate(net, batch=args.batch, seed=args.seed + 1, progress=False if args.quiet else None))
-    if args.plot:
-        from .plots import plot_compare
-
-        plot_compare(sims, specs, args.plot)
+    specs = _prepare_simulations(args, COMPARE_INITS, backward=True)
+    sims = _simulations(args, specs)
     summary = [_summary(sim, args.activation) for sim in sims]
     if args.format == "json":
         print(json_text({"summary": summary, "layers": {spec: sim.layers for spec, sim in zip(specs, sims)}},
@@ -204,17 +341,26 @@ def run_compare(args):
 
 def run_meanfield(args):
     """The `meanfield` command: fixed point, chi1, depth scales and the
-    critical sigma_w2 of one activation, and the phase diagram."""
+    critical sigma_w2 of one activation, and with --plot the phase diagram."""
     from ..propagation import meanfield
-    from .plots import plot_phase_diagram
 
+    _checked("--activation", args.activation, get_activation)
+    # 'none' was the way to ask for no plot when a plot was the default
+    plot = None if args.plot in (None, "none") else args.plot
+    if plot is not None:
+        _prepare_output("--plot", plot)
     critical = float(meanfield.critical_line(args.activation, args.sigma_b2))
+    if args.sigma_w2 is None and not math.isfinite(critical):
+        raise UsageError(f"--activation {args.activation!r} has no critical sigma_w2 at --sigma-b2 "
+                         f"{args.sigma_b2:g}: give --sigma-w2")
     sigma_w2 = critical if args.sigma_w2 is None else args.sigma_w2
     scales = meanfield.depth_scales(args.activation, sigma_w2, args.sigma_b2)
     result = {"activation": args.activation, "sigma_b2": args.sigma_b2, "sigma_w2": sigma_w2,
               "critical_sigma_w2": critical, **{k: float(v) for k, v in scales.items()}}
-    if args.plot != "none":
-        plot_phase_diagram(args.activation, max(4 * args.sigma_b2, 0.5), args.plot,
+    if plot is not None:
+        from .plots import plot_phase_diagram
+
+        plot_phase_diagram(args.activation, max(4 * args.sigma_b2, 0.5), plot,
                            points={f"sigma_w2 = {sigma_w2:.3g}": (args.sigma_b2, sigma_w2)})
     if args.format == "json":
         print(json_text(result, indent=1))
@@ -229,21 +375,16 @@ def run_meanfield(args):
                       ("xi_q", "xi_q (depth scale of q)"), ("xi_c", "xi_c (depth scale of c)"),
                       ("xi_grad", "xi_grad (depth scale of gradients)")):
         print(f"  {text:36s} {result[key]:.6g}")
-    if args.plot != "none":
-        print(f"\nphase diagram written to {args.plot}")
+    if plot is not None:
+        print(f"\nphase diagram written to {plot}")
 
 
 def run_demo_command(args):
     """The `demo` command: the seeds' claims reproduced by training, a
     table on stdout, figures and report.md in --out."""
-    from . import demo
-
     if args.case not in demo.CASE_CHOICES:
         raise UsageError(f"unknown --case {args.case!r}; choose one of: {', '.join(demo.CASE_CHOICES)}")
-    if not args.out:
-        raise UsageError("--out needs a directory name")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise UsageError(f"--out {args.out!r} exists and is not a directory")
+    _prepare_output("--out", args.out, directory=True)
     quiet = args.quiet or not (sys.stdout.isatty() and sys.stderr.isatty())
     rows = demo.run_demo(args.case, args.out, args.seed, progress=False if quiet else None)
     if args.format is not None:
@@ -276,59 +417,74 @@ def _format_options(parser, json_help, csv_help, default=None):
                        help=csv_help)
 
 
+DTYPES = ("float32", "float64")
+_PLOT_HELP = ("; FILE's directories are created, its extension picks the format (png, svg, pdf, ...) "
+              "(default: no plot)")
+
+
+def _activation_option(parser):
+    parser.add_argument("--activation", default="tanh", metavar="NAME",
+                        help=f"activation of every layer, one of: {', '.join(list_activations())} (default: tanh)")
+
+
+def _network_options(parser, depth, width, batch, inits):
+    """The options that `simulate` and `compare` share; `inits` is the default of --init."""
+    _activation_option(parser)
+    parser.add_argument("--init", action="append", metavar="SPEC",
+                        help="weight initializer NAME or NAME:key=value,... (e.g. normal:std=0.01), NAME one of: "
+                             f"{', '.join(list_initializers())}; repeat or separate by commas to compare "
+                             f"(default: {','.join(inits)})")
+    parser.add_argument("--depth", type=_positive("--depth"), default=depth,
+                        help=f"number of layers (default: {depth})")
+    parser.add_argument("--width", type=_positive("--width"), default=width,
+                        help=f"units in every layer (default: {width})")
+    parser.add_argument("--batch", type=_positive("--batch"), default=batch,
+                        help=f"inputs pushed through the network (default: {batch})")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights; the inputs use seed + 1 (default: 0)")
+    parser.add_argument("--dtype", choices=DTYPES, default="float32", help="floating-point type (default: float32)")
+    parser.add_argument("--plot", metavar="FILE", help="write the per-layer curves to FILE" + _PLOT_HELP)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar (default: one on a terminal)")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="initcore",
         description="Seeded neural-network initializers: theory next to samples.",
     )
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("simulate", help="push a batch through a deep network: per-layer statistics beside theory")
-    sim.add_argument("--activation", default="tanh", help="activation of every layer (default tanh)")
-    sim.add_argument("--init", action="append", metavar="SPEC",
-                     help="weight initializer, e.g. xavier_normal or normal:std=0.01; repeat or separate by "
-                          f"commas to compare (default {','.join(SIMULATE_INITS)})")
-    sim.add_argument("--depth", type=_positive("--depth"), default=50)
-    sim.add_argument("--width", type=_positive("--width"), default=512)
-    sim.add_argument("--batch", type=_positive("--batch"), default=512)
-    sim.add_argument("--bias-std", type=float, default=0.0, help="biases ~ N(0, bias_std^2) (default 0)")
-    sim.add_argument("--seed", type=int, default=0)
-    sim.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    sim.add_argument("--no-backward", action="store_true", help="forward pass only")
+    _network_options(sim, 50, 512, 512, SIMULATE_INITS)
+    sim.add_argument("--bias-std", type=float, default=0.0, help="biases ~ N(0, bias_std^2) (default: 0, no bias)")
+    sim.add_argument("--no-backward", action="store_true", help="forward pass only (default: forward and backward)")
     sim.add_argument("--units", action="store_true",
-                     help="with --json: also each layer's per-unit mean and variance of the activations")
+                     help="with --json: also each layer's per-unit mean and variance of the activations "
+                          "(default: off)")
     sim.add_argument("--every", type=_positive("--every"), default=None,
                      help="show every N-th layer (default: about 10 rows)")
-    sim.add_argument("--plot", metavar="FILE", help="write per-layer curves to FILE (png, svg, pdf)")
-    sim.add_argument("--quiet", action="store_true", help="no progress bar")
-    _format_options(sim, "each simulation as JSON (config and every layer)",
-                    "every layer's measurements as CSV, one row per init and layer")
+    _format_options(sim, "each simulation as JSON, config and every layer (default: tables)",
+                    "every layer's measurements as CSV, one row per init and layer (default: tables)")
     cmp = sub.add_parser("compare", help="initializers side by side: per-layer std, saturation, gradients")
-    cmp.add_argument("--activation", default="tanh")
-    cmp.add_argument("--inits", default="zeros,normal:std=0.01,normal:std=1,xavier_normal,kaiming_normal",
-                     help="comma-separated initializer specs")
-    cmp.add_argument("--depth", type=_positive("--depth"), default=20)
-    cmp.add_argument("--width", type=_positive("--width"), default=256)
-    cmp.add_argument("--batch", type=_positive("--batch"), default=256)
-    cmp.add_argument("--seed", type=int, default=0)
-    cmp.add_argument("--dtype", choices=("float32", "float64"), default="float32")
-    cmp.add_argument("--plot", metavar="FILE", help="write the per-layer curves to FILE")
-    cmp.add_argument("--quiet", action="store_true", help="no progress bar")
-    _format_options(cmp, "the summary and every layer's measurements as JSON", "the per-layer curves as CSV")
+    _network_options(cmp, 20, 256, 256, COMPARE_INITS)
+    cmp.add_argument("--inits", dest="init", action="append", help=argparse.SUPPRESS)  # the old name of --init
+    _format_options(cmp, "the summary and every layer's measurements as JSON (default: tables)",
+                    "the per-layer curves as CSV (default: tables)")
     mf = sub.add_parser("meanfield", help="mean-field theory: q*, chi1, depth scales, critical sigma_w2")
-    mf.add_argument("--activation", default="tanh")
-    mf.add_argument("--sigma-b2", type=float, default=0.05, help="bias variance (default 0.05)")
-    mf.add_argument("--sigma-w2", type=float, default=None, help="weight variance (default: the critical one)")
-    mf.add_argument("--plot", default="phase_diagram.png", metavar="FILE",
-                    help="where to write the phase diagram (default phase_diagram.png; 'none' for no plot)")
-    _format_options(mf, "the numbers as JSON", "the numbers as CSV")
-    demo = sub.add_parser("demo", help="reproduce the seeds' claims by training: table, plots and report")
-    demo.add_argument("--case", default="all", metavar="CASE",
-                      help="zero, constant, small, large, remedies or all (default all)")
-    demo.add_argument("--out", default="initcore-demo", metavar="DIR",
-                      help="directory for the plots and report.md (default initcore-demo)")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the data, weights and shuffling (default 0)")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar")
-    _format_options(demo, "the table as JSON (every column)", "the table as CSV (every column)")
+    _activation_option(mf)
+    mf.add_argument("--sigma-b2", type=float, default=0.05, help="bias variance (default: 0.05)")
+    mf.add_argument("--sigma-w2", type=float, default=None,
+                    help="weight variance (default: the critical one, chi1 = 1)")
+    mf.add_argument("--plot", metavar="FILE", help="write the phase diagram to FILE" + _PLOT_HELP)
+    _format_options(mf, "the numbers as JSON (default: text)", "the numbers as CSV (default: text)")
+    dem = sub.add_parser("demo", help="reproduce the seeds' claims by training: table, plots and report")
+    dem.add_argument("--case", default="all", metavar="CASE",
+                     help=f"one of: {', '.join(demo.CASE_CHOICES)} (default: all)")
+    dem.add_argument("--out", default="initcore-demo", metavar="DIR",
+                     help="directory for the figures, report.md and results.json, created with its parents "
+                          "(default: initcore-demo)")
+    dem.add_argument("--seed", type=int, default=0, help="seed of the data, weights and shuffling (default: 0)")
+    dem.add_argument("--quiet", action="store_true", help="no progress bar (default: one on a terminal)")
+    _format_options(dem, "the table as JSON, every column (default: a table and the claims)",
+                    "the table as CSV, every column (default: a table and the claims)")
     report = sub.add_parser("report", help="theoretical vs sampled moments of common initializers (default)")
     # Options may come before or after 'report'; the subcommand's copies have
     # no defaults so they never overwrite a value given before it.
@@ -336,16 +492,23 @@ def _parser():
         def default(value):
             return value if defaults else argparse.SUPPRESS
 
-        p.add_argument("--shape", type=_shape, default=default((512, 256)), help="weight shape, e.g. 512,256 (default)")
-        p.add_argument("--seed", type=int, default=default(0), help="base seed (default 0)")
-        p.add_argument("--dtype", choices=("float32", "float64"), default=default("float32"))
-        _format_options(p, "JSON output", "CSV output", default(None))
+        p.add_argument("--shape", type=_shape, default=default((512, 256)),
+                       help="weight shape, comma-separated (default: 512,256)")
+        p.add_argument("--seed", type=int, default=default(0), help="base seed (default: 0)")
+        p.add_argument("--dtype", choices=DTYPES, default=default("float32"),
+                       help="floating-point type (default: float32)")
+        _format_options(p, "JSON output (default: a table)", "CSV output (default: a table)", default(None))
     return parser
 
 
 def run_report(args):
     """The `report` command (the default): theoretical and sampled moments
     of `REPORT_CASES` on one weight shape."""
+    _check_memory(f"--shape {','.join(map(str, args.shape))} ({args.dtype})", {
+        "weights": math.prod(args.shape) * np.dtype(args.dtype).itemsize,
+        # float64 copy of each weight array, and one float64 temporary of its std
+        "float64 copies": math.prod(args.shape) * 16,
+    })
     rows = report_rows(args.shape, args.seed, np.dtype(args.dtype))
     if args.format is None:
         print(f"Initializers on a {'x'.join(map(str, args.shape))} weight (layout in_out, {args.dtype}, seed {args.seed}):\n")
@@ -357,11 +520,11 @@ _COMMANDS = {"simulate": run_simulate, "compare": run_compare, "meanfield": run_
 
 
 def _check_non_negative(args):
-    """UsageError for a negative --seed, --bias-std, --sigma-b2 or --sigma-w2."""
+    """UsageError for a negative or infinite --seed, --bias-std, --sigma-b2 or --sigma-w2."""
     for name in ("seed", "bias_std", "sigma_b2", "sigma_w2"):
         value = getattr(args, name, None)
-        if value is not None and not value >= 0:
-            raise UsageError(f"--{name.replace('_', '-')} must be non-negative, got {value}")
+        if value is not None and not 0 <= value < math.inf:
+            raise UsageError(f"--{name.replace('_', '-')} must be non-negative and finite, got {value}")
 
 
 def main(argv=None):
@@ -378,7 +541,8 @@ def main(argv=None):
     try:
         _check_non_negative(args)
         _COMMANDS[args.command or "report"](args)
-    except (UsageError, ValueError, TypeError, ImportError, OSError) as exc:
-        print(f"initcore: error: {exc}", file=sys.stderr)
+    except (UsageError, ValueError, TypeError, ImportError, OSError, MemoryError) as exc:
+        message = f"out of memory: {exc}" if isinstance(exc, MemoryError) else str(exc)
+        print(f"initcore: error: {' '.join(message.split())}", file=sys.stderr)  # one line
         return 2
     return 0
