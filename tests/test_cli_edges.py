@@ -114,7 +114,7 @@ def test_meanfield_plot_on_request(run_cli, tmp_path):
     ["compare", *SMALL],
     ["compare", "--init", "zeros,normal:std=1e30", "--activation", "relu", *SMALL],
     ["meanfield"],
-    ["meanfield", "--sigma-w2", "1e308"],                                   # no fixed point
+    ["meanfield", "--sigma-w2", "1e90"],                                    # no fixed point
     ["meanfield", "--activation", "relu", "--sigma-w2", "3", "--sigma-b2", "0"],
     QUICK["demo"],
 ], ids=lambda args: " ".join(args))
@@ -296,7 +296,7 @@ def test_memory_error_is_one_line(monkeypatch, capsys):
     (["simulate", "--init", ""], ["--init", "''"]),
     (["simulate", "--bias-std", "inf"], ["--bias-std", "inf"]),
     (["meanfield", "--sigma-b2", "inf"], ["--sigma-b2", "inf"]),
-    (["meanfield", "--activation", "relu"], ["--activation 'relu'", "--sigma-w2"]),
+    (["meanfield", "--activation", "relu"], ["relu", "sigma_w2 = 2 at sigma_b2 = 0"]),
     (["simulate", "--activation", "nope"], ["--activation 'nope'"]),
     (["compare", "--depth", "x"], ["--depth", "'x'"]),
 ], ids=lambda v: " ".join(v))
