@@ -6,11 +6,12 @@ a kernel.
 import math
 import numbers
 import operator
+import reprlib
 import sys
 
 import numpy as np
 
-__all__ = ["as_dtype", "as_shape", "choice", "integer", "output", "real"]
+__all__ = ["as_dtype", "as_shape", "choice", "integer", "output", "real", "real_array"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -109,3 +110,35 @@ def choice(name, value, choices):
     if key not in choices:
         raise ValueError(f"unknown {name} {value!r}; choose one of: {', '.join(choices)}")
     return key
+
+
+def real_array(what, x, kinds="biuf"):
+    """`x` as a NumPy array of real numbers, checked before any float cast
+    (which would drop an imaginary part or turn None into NaN).
+
+    Parameters
+    ----------
+    what : str
+        How errors name `x`.
+    x : array_like
+    kinds : str
+        The dtype kinds accepted: bool, int and float by default.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    ValueError
+        For a ragged nesting (rows of different lengths).
+    TypeError
+        For a dtype of another kind: complex, object, text.
+    """
+    try:
+        array = np.asarray(x)
+    except ValueError:  # NumPy's "inhomogeneous shape"
+        raise ValueError(f"{what} must be a rectangular array: its rows have different lengths") from None
+    if array.dtype.kind not in kinds:
+        raise TypeError(f"{what} must be real numbers, got dtype {array.dtype}: {reprlib.repr(x)}")
+    return array

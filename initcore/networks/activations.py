@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..common.validation import real
+from ..common.validation import real, real_array
 
 __all__ = ["ACTIVATIONS", "ALIASES", "Activation", "activation", "get_activation", "list_activations"]
 
@@ -121,38 +121,6 @@ def get_activation(name, param=None):
     if entry.param_name is None:
         raise ValueError(f"activation {entry.name!r} takes no parameter, got param={param!r}")
     return entry, real(entry.param_name, param)
-
-
-def real_array(what, x, kinds="biuf"):
-    """`x` as a NumPy array of real numbers, checked before any float cast
-    (which would drop an imaginary part or turn None into NaN).
-
-    Parameters
-    ----------
-    what : str
-        How errors name `x`.
-    x : array_like
-    kinds : str
-        The dtype kinds accepted: bool, int and float by default.
-
-    Returns
-    -------
-    numpy.ndarray
-
-    Raises
-    ------
-    ValueError
-        For a ragged nesting (rows of different lengths).
-    TypeError
-        For a dtype of another kind: complex, object, text.
-    """
-    try:
-        array = np.asarray(x)
-    except ValueError:  # NumPy's "inhomogeneous shape"
-        raise ValueError(f"{what} must be a rectangular array: its rows have different lengths") from None
-    if array.dtype.kind not in kinds:
-        raise TypeError(f"{what} must be real numbers, got dtype {array.dtype}")
-    return array
 
 
 def activation(name, x, *, param=None, derivative=False, out=None):

@@ -8,8 +8,8 @@ backward pass runs that layer as linear (`top_activation`).
 """
 import numpy as np
 
-from ..common.validation import choice
-from .activations import get_activation, real_array
+from ..common.validation import choice, real_array
+from .activations import get_activation
 
 __all__ = ["LOSSES", "check_loss", "check_targets", "encode_labels", "from_logits", "loss_gradient",
            "top_activation"]

@@ -8,8 +8,8 @@ from . import _layers
 from ..common.blas import single_threaded_blas
 from ..fills.generator import as_generator
 from ..fills.initializers import _canonical, expected_moments, initialize
-from ..common.validation import as_dtype, integer, real
-from .activations import get_activation, real_array
+from ..common.validation import as_dtype, integer, real, real_array
+from .activations import get_activation
 
 __all__ = ["MLP", "parse_activation", "parse_init"]
 

@@ -54,7 +54,7 @@ from scipy import optimize
 
 from ..networks.activations import activation as _phi
 from ..networks.activations import get_activation
-from ..common.validation import integer, real
+from ..common.validation import integer, real, real_array
 
 __all__ = [
     "chi1",
@@ -235,10 +235,7 @@ class _Act:
 # ---------------------------------------------------------------------------
 def _real_array(name, value):
     """`value` as a float64 array of finite real numbers."""
-    raw = np.asarray(value) if not isinstance(value, str) else np.asarray(value, dtype=object)
-    if raw.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must be a real number or an array of real numbers, got {value!r}")
-    array = raw.astype(np.float64)
+    array = real_array(name, value, kinds="iuf").astype(np.float64)
     bad = ~np.isfinite(array)
     if bad.any():
         raise ValueError(f"{name} must be finite, got {float(array[bad].flat[0])}")
