@@ -229,3 +229,22 @@ def test_readme_prose_quotes_only_numbers_the_demo_prints():
     assert quoted and not [n for n in quoted if n not in printed], [n for n in quoted if n not in printed]
     for needle in ("relu", "U(−0.01, 0.01)", "sigmoid", "loss rises"):
         assert needle in prose, needle
+
+
+def test_no_user_facing_text_says_seeds_for_the_teaching_material():
+    """"the seeds' claims" read like the random seed: the demo's --help, the
+    CLI's help and every docstring of the package say "classic failure
+    cases" instead (the check failed on the demo's --help before)."""
+    import pathlib
+    import subprocess
+    import sys
+
+    help_text = subprocess.run([sys.executable, "-m", "initcore", "demo", "--help"],
+                               capture_output=True, text=True, check=True).stdout
+    top_help = subprocess.run([sys.executable, "-m", "initcore", "--help"],
+                              capture_output=True, text=True, check=True).stdout
+    assert "classic failure cases" in help_text
+    package = pathlib.Path(_demo.__file__).parents[1]
+    sources = [p.read_text() for p in package.rglob("*.py")]
+    for text in [help_text, top_help, *sources]:
+        assert "seeds'" not in text and "seed document" not in text

@@ -15,7 +15,7 @@ from ..networks.mlp import MLP
 from ..common.tables import cell, json_text, rows_text, text_table
 from ..propagation.simulate import simulate
 
-# (label, initializer, params): the seeds' four failure cases, then the remedies.
+# (label, initializer, params): the four classic failure cases, then the remedies.
 REPORT_CASES = (
     ("zeros", "zeros", {}),
     ("constant 0.5", "constant", {"value": 0.5}),
@@ -193,7 +193,7 @@ def format_rows(rows, fmt):
     return rows_text(rows, COLUMNS, fmt, lambda table_rows: _plain_table(table_rows, COLUMNS, ".6g", left=2))
 
 
-# The seeds' too-small and too-large weights against Xavier, on tanh.
+# The classic too-small and too-large weights against Xavier, on tanh.
 SIMULATE_INITS = ("normal:std=0.01", "normal:std=1", "xavier_normal")
 # compare: the four failure cases of the seeds beside Xavier and He.
 COMPARE_INITS = ("zeros", "normal:std=0.01", "normal:std=1", "xavier_normal", "kaiming_normal")
@@ -380,8 +380,9 @@ def run_meanfield(args):
 
 
 def run_demo_command(args):
-    """The `demo` command: the seeds' claims reproduced by training, a
-    table on stdout, figures and report.md in --out."""
+    """The `demo` command: the four classic failure cases and their
+    remedies, reproduced by training; a table on stdout, figures and
+    report.md in --out."""
     if args.case not in demo.CASE_CHOICES:
         raise UsageError(f"unknown --case {args.case!r}; choose one of: {', '.join(demo.CASE_CHOICES)}")
     _prepare_output("--out", args.out, directory=True)
@@ -475,7 +476,8 @@ def _parser():
                     help="weight variance (default: the critical one, chi1 = 1)")
     mf.add_argument("--plot", metavar="FILE", help="write the phase diagram to FILE" + _PLOT_HELP)
     _format_options(mf, "the numbers as JSON (default: text)", "the numbers as CSV (default: text)")
-    dem = sub.add_parser("demo", help="reproduce the seeds' claims by training: table, plots and report")
+    demo_help = "reproduce the four classic failure cases and their remedies by training: table, plots and report"
+    dem = sub.add_parser("demo", help=demo_help, description=demo_help[0].upper() + demo_help[1:] + ".")
     dem.add_argument("--case", default="all", metavar="CASE",
                      help=f"one of: {', '.join(demo.CASE_CHOICES)} (default: all)")
     dem.add_argument("--out", default="initcore-demo", metavar="DIR",

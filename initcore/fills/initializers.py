@@ -151,12 +151,12 @@ def _fan(shape, layout, mode):
 
 
 # ----------------------------------------------------------------------------
-# Constants: the seeds' failure cases 1 and 2.
+# Constants: classic failure cases 1 and 2.
 
 
 @_register(moments=lambda shape: (0.0, 0.0))
 def zeros(shape, *, seed=None, dtype=np.float32, out=None):
-    """All zeros: the symmetric start that never learns (the seeds' case 1).
+    """All zeros: the symmetric start that never learns (classic failure case 1).
 
     Every unit of a layer computes the same output and receives the same
     gradient, so no update can make two units differ.
@@ -176,7 +176,7 @@ def zeros(shape, *, seed=None, dtype=np.float32, out=None):
 
 @_register(moments=lambda shape: (1.0, 0.0))
 def ones(shape, *, seed=None, dtype=np.float32, out=None):
-    """All ones: a constant start (the seeds' case 2).
+    """All ones: a constant start (classic failure case 2).
 
     Parameters
     ----------
@@ -197,7 +197,7 @@ def _constant_moments(shape, value):
 
 @_register(moments=_constant_moments)
 def constant(shape, value, *, seed=None, dtype=np.float32, out=None):
-    """Every entry equal to `value` (the seeds' case 2).
+    """Every entry equal to `value` (classic failure case 2).
 
     Units stay identical under gradient descent, so a layer acts as one unit
     and the network's decision boundary stays that of a single projection.
@@ -249,7 +249,7 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=np.float32, out=None):
 
     Examples
     --------
-    >>> w = uniform((3, 4), -0.01, 0.01, seed=0)   # the seeds' "small" case
+    >>> w = uniform((3, 4), -0.01, 0.01, seed=0)   # the classic "too small" case
     """
     shape, dtype = _start(shape, dtype)
     low = _fits("low", real("low", low), dtype)
@@ -269,7 +269,7 @@ def _normal_moments(shape, mean=0.0, std=1.0):
 
 @_register(moments=_normal_moments)
 def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=np.float32, out=None):
-    """Normal N(mean, std^2) (the seeds' cases 3 and 4: std 0.01 and std 1).
+    """Normal N(mean, std^2) (classic failure cases 3 and 4: std 0.01 and std 1).
 
     Parameters
     ----------

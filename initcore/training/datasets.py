@@ -5,7 +5,7 @@ Every generator returns ``(X, y)``: float64 features of shape
 from initcore's own Philox stream (`initcore.Generator`), so a seed gives the
 same data on every platform and thread count.
 
-The problems are those of the seed documents: the two-feature placement set
+The problems are those of the classic teaching examples: the two-feature placement set
 (CGPA and IQ, "placed or not") of the zero and constant initialization cases,
 a 500-feature normalized set for small and large random weights, and the
 usual two-dimensional shapes (moons, circles, spirals) for the remedies.
@@ -54,7 +54,7 @@ def _n(n, low=1):
 
 
 def placement(n=1000, *, noise=0.1, standardize=True, seed=None):
-    """The seeds' two-input problem: CGPA and IQ -> placed or not.
+    """The classic two-input problem: CGPA and IQ -> placed or not.
 
     A student's CGPA is uniform on [5, 10] (on the 0-10 scale) and their IQ
     is N(100, 15^2). With ``u = (CGPA - 7.5) / 2.5`` in [-1, 1] and
@@ -248,7 +248,7 @@ def spirals(n=1000, *, noise=0.05, n_classes=2, turns=1.0, seed=None):
 
 
 def high_dimensional(n=1000, n_features=500, *, noise=0.1, seed=None):
-    """The seeds' case 3: many normalized features and a learnable label.
+    """Classic failure case 3: many normalized features and a learnable label.
 
     The features are N(0, 1), then each column is normalized to zero mean
     and unit variance over the sample. Two fixed random unit directions a
@@ -266,7 +266,7 @@ def high_dimensional(n=1000, n_features=500, *, noise=0.1, seed=None):
     n : int
         Number of examples, at least 2 (the normalization needs two).
     n_features : int
-        Number of features (500 in the seeds' example).
+        Number of features (500 in the classic example).
     noise : float
         Standard deviation of the noise on the score. Non-negative.
     seed : int, None, numpy.random.SeedSequence or initcore.Generator
