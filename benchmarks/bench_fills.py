@@ -53,3 +53,44 @@ class Fill:
 
     def time_fill(self, dist, size, dtype, impl):
         self.run()
+
+
+class ShardFill:
+    """One eighth of an 8192 x 8192 weight by ``index=`` (a tensor-parallel
+    rank's rows or columns) against drawing the whole weight."""
+
+    params = (["normal", "trunc_normal", "uniform"], ["whole", "rows_1_8", "columns_1_8"])
+    param_names = ["dist", "part"]
+    SIDE = 8192
+
+    def setup(self, dist, part):
+        side = self.SIDE
+        index = {"whole": None, "rows_1_8": (slice(3 * side // 8, 4 * side // 8),),
+                 "columns_1_8": (slice(None), slice(3 * side // 8, 4 * side // 8))}[part]
+        shape = (side // 8, side) if part == "rows_1_8" else (side, side // 8) if part == "columns_1_8" else (side, side)
+        self.out = np.full(shape, 0.5, np.float32)
+        self.run = partial(getattr(initcore, dist), (side, side), seed=0, out=self.out, index=index)
+
+    def time_shard(self, dist, part):
+        self.run()
+
+
+class HalfFill:
+    """float16 and bfloat16 fills, against torch's in the same dtype (torch
+    draws in float32 and rounds, as initcore does)."""
+
+    params = (["normal", "trunc_normal"], [10**7], ["float16", "bfloat16"], ["initcore", "torch"])
+    param_names = ["dist", "size", "dtype", "impl"]
+    timeout = 300
+
+    def setup(self, dist, size, dtype, impl):
+        bits = np.zeros(size, np.int16)
+        if impl == "initcore":
+            self.run = partial(getattr(initcore, dist), size, seed=0, dtype=dtype, out=bits)
+            return
+        torch = torch_or_skip()
+        t = torch.zeros(size, dtype=getattr(torch, dtype))
+        self.run = t.normal_ if dist == "normal" else partial(torch.nn.init.trunc_normal_, t)
+
+    def time_half(self, dist, size, dtype, impl):
+        self.run()

@@ -128,6 +128,17 @@ def fills():
         ratio = fill("trunc_normal", "torch", N_TORCH_TRUNC, repeat=3) / small
         row(f"trunc_normal {N_TORCH_TRUNC:.0e}: torch trunc_normal_ / initcore", f"{ratio:.1f}x", "both at 1e7")
 
+    for dist in ("normal", "trunc_normal"):
+        whole = timed(bench_fills.ShardFill, dist, "whole")[0]
+        for part in ("rows_1_8", "columns_1_8"):
+            ratio = timed(bench_fills.ShardFill, dist, part)[0] / whole
+            row(f"{dist} 8192x8192, {part} by index= / whole", f"{ratio:.3f}", f"whole {whole * 1e3:.0f} ms")
+    if torch:
+        for dist in ("normal", "trunc_normal"):
+            half = timed(bench_fills.HalfFill, dist, 10**7, "bfloat16", "initcore")[0]
+            peer = timed(bench_fills.HalfFill, dist, 10**7, "bfloat16", "torch", repeat=3)[0]
+            row(f"{dist} 1e7 bfloat16: torch / initcore", f"{peer / half:.1f}x", f"initcore {half * 1e3:.1f} ms")
+
     shape = (2048, 2048)
     ortho, bench = timed(bench_initializers.Initializers, "orthogonal", shape, "float32", "initcore")
     row("orthogonal 2048x2048: initcore max|Q^T Q - I| (float64)", f"{orthogonality_error(bench.out):.1e}",

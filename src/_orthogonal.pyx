@@ -151,6 +151,7 @@ def haar(floating[:, ::1] out, uint64_t key, uint64_t position, double gain):
     cdef int64_t m = max(rows, cols), k = min(rows, cols), i, j
     cdef bint transpose = rows > cols
     cdef ic_stream s = make_stream(key, position)
+    cdef ic_box box = ic_box_whole(m * k)
     cdef floating *q
     cdef floating *tau
     cdef floating *sign
@@ -169,9 +170,9 @@ def haar(floating[:, ::1] out, uint64_t key, uint64_t position, double gain):
     sign = tau + k
     with nogil:
         if floating is float:
-            ic_normal_f32(q, m * k, 0, &s, 0.0, 1.0, 1)
+            ic_normal_f32(q, &box, &s, 0.0, 1.0, 1)
         else:
-            ic_normal_f64(q, m * k, 0, &s, 0.0, 1.0, 1)
+            ic_normal_f64(q, &box, &s, 0.0, 1.0, 1)
         _reflectors(q, m, k, tau, sign)
         info = _householder_product(q, <int>m, <int>k, tau)
         if info == 0:

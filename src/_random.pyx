@@ -4,7 +4,7 @@ Every function takes a C-contiguous 1-D view that the Python layer has already
 validated, and makes one GIL-free call into the C kernels.
 """
 from libc.math cimport INFINITY, exp, nextafterf, sqrt
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
 from cython cimport floating
 
 from fills cimport *
@@ -60,30 +60,68 @@ def philox_block_words(uint64_t key, uint64_t position, uint64_t first, str path
     return [[w[k][j] for j in range(PHILOX_BLOCK)] for k in range(4)]
 
 
-def uniform(floating[::1] out, uint64_t key, uint64_t position, double low, double high):
+ctypedef fused element:
+    float
+    double
+    uint16_t
+
+
+cdef ic_box make_box(box, int64_t n) except *:
+    """A whole array of n elements for None, else box = (base, counts, strides)
+    with the innermost stride 1 (see ic_box in fills.h)."""
+    cdef ic_box b
+    cdef int d
+    if box is None:
+        return ic_box_whole(n)
+    base, counts, strides = box
+    if not 1 <= len(counts) <= IC_MAX_DIMS or len(strides) != len(counts) or strides[len(strides) - 1] != 1:
+        raise ValueError(f"bad box {box!r}")
+    b.ndim = len(counts)
+    b.base = base
+    for d in range(b.ndim):
+        b.count[d] = counts[d]
+        b.stride[d] = strides[d]
+    return b
+
+
+# Half-precision outputs (uint16 bit patterns) name their format.
+HALF_FORMATS = {"float16": IC_HALF_F16, "bfloat16": IC_HALF_BF16}
+
+
+def uniform(element[::1] out, uint64_t key, uint64_t position, double low, double high,
+            box=None, int half=0, float top=INFINITY):
+    """U[low, high) into out (elements `box` of the stream); a uint16 out
+    takes `half`-format bit patterns of the float32 draws, at most `top`."""
     cdef ic_stream s = make_stream(key, position)
     cdef int64_t n = out.shape[0]
+    cdef ic_box b = make_box(box, n)
     cdef int nt = threads_for(n)
     if n == 0:
         return
     with nogil:
-        if floating is float:
-            ic_uniform_f32(&out[0], n, 0, &s, low, high, nt)
+        if element is float:
+            ic_uniform_f32(&out[0], &b, &s, low, high, nt)
+        elif element is double:
+            ic_uniform_f64(&out[0], &b, &s, low, high, nt)
         else:
-            ic_uniform_f64(&out[0], n, 0, &s, low, high, nt)
+            ic_uniform_h16(&out[0], half, &b, &s, low, high, -INFINITY, top, nt)
 
 
-def normal(floating[::1] out, uint64_t key, uint64_t position, double mean, double std):
+def normal(element[::1] out, uint64_t key, uint64_t position, double mean, double std,
+           box=None, int half=0):
     cdef ic_stream s = make_stream(key, position)
     cdef int64_t n = out.shape[0]
+    cdef ic_box b = make_box(box, n)
     cdef int nt = threads_for(n)
     if n == 0:
         return
     with nogil:
-        if floating is float:
-            ic_normal_f32(&out[0], n, 0, &s, mean, std, nt)
+        if element is float:
+            ic_normal_f32(&out[0], &b, &s, mean, std, nt)
+        elif element is double:
+            ic_normal_f64(&out[0], &b, &s, mean, std, nt)
         else:
-            ic_normal_f64(&out[0], n, 0, &s, mean, std, nt)
+            ic_normal_h16(&out[0], half, &b, &s, mean, std, nt)
 
 
 cdef ic_truncnorm _truncnorm_plan(double mean, double std, double a, double b) noexcept:
@@ -122,15 +160,22 @@ def trunc_normal_regime(double mean, double std, double a, double b):
     return ("normal", "uniform0", "uniform_tail", "exp_tail")[_truncnorm_plan(mean, std, a, b).regime]
 
 
-def trunc_normal(floating[::1] out, uint64_t key, uint64_t position,
-                 double mean, double std, double a, double b):
+def trunc_normal(element[::1] out, uint64_t key, uint64_t position,
+                 double mean, double std, double a, double b, box=None, int half=0,
+                 double lo=0.0, double hi=0.0):
+    """N(mean, std^2) truncated to [a, b]. Values are clamped to the bounds
+    rounded inward (rounding in mean + std z can step just outside); a uint16
+    out takes `half`-format bit patterns and needs those bounds, lo and hi,
+    exact in its format."""
     cdef ic_stream s = make_stream(key, position)
     cdef int64_t n = out.shape[0]
+    cdef ic_box bx = make_box(box, n)
     cdef int nt = threads_for(n)
     cdef ic_truncnorm p = _truncnorm_plan(mean, std, a, b)
     cdef float lo32, hi32
-    # clamp to the bounds rounded inward, so rounding never leaves [a, b]
-    if floating is float:
+    if element is double:
+        p.lo, p.hi = a, b
+    elif element is float:
         lo32, hi32 = <float>a, <float>b
         if lo32 < a:
             lo32 = nextafterf(lo32, INFINITY)
@@ -140,40 +185,53 @@ def trunc_normal(floating[::1] out, uint64_t key, uint64_t position,
             raise ValueError(f"no float32 value lies in [a, b] = [{a!r}, {b!r}]; use dtype=float64")
         p.lo, p.hi = lo32, hi32
     else:
-        p.lo, p.hi = a, b
+        p.lo, p.hi = lo, hi
     if n == 0:
         return
     with nogil:
-        if floating is float:
-            ic_truncnorm_f32(&out[0], n, &s, &p, nt)
+        if element is float:
+            ic_truncnorm_f32(&out[0], &bx, &s, &p, nt)
+        elif element is double:
+            ic_truncnorm_f64(&out[0], &bx, &s, &p, nt)
         else:
-            ic_truncnorm_f64(&out[0], n, &s, &p, nt)
+            ic_truncnorm_h16(&out[0], half, &bx, &s, &p, nt)
 
 
-def constant(floating[::1] out, double value):
+def constant(element[::1] out, double value, int bits=0):
+    """value into out; a uint16 out takes the bit pattern `bits`."""
     cdef int64_t n = out.shape[0]
     cdef int nt = threads_for(n)
     if n == 0:
         return
     with nogil:
-        if floating is float:
+        if element is float:
             ic_constant_f32(&out[0], n, value, nt)
-        else:
+        elif element is double:
             ic_constant_f64(&out[0], n, value, nt)
+        else:
+            ic_constant_h16(&out[0], n, <uint16_t>bits, nt)
 
 
-def sparse(floating[:, ::1] out, uint64_t key, uint64_t position, int64_t nzeros, double std):
-    """N(0, std^2) at stream position, then nzeros zeros per column at position + 1."""
-    cdef ic_stream values = make_stream(key, position)
-    cdef ic_stream zeros = make_stream(key, position + 1)
-    cdef int64_t rows = out.shape[0], cols = out.shape[1]
-    cdef int nt = threads_for(rows * cols)
-    if rows * cols == 0:
+def round_half(const float[::1] values, uint16_t[::1] out, int half):
+    """float32 values to `half`-format bit patterns, rounded to nearest even."""
+    cdef int64_t n = values.shape[0]
+    cdef int nt = threads_for(n)
+    if out.shape[0] != n:
+        raise ValueError("values and out differ in length")
+    if n == 0:
         return
     with nogil:
-        if floating is float:
-            ic_normal_f32(&out[0, 0], rows * cols, 0, &values, 0.0, std, nt)
-            ic_sparse_zeros_f32(&out[0, 0], rows, cols, nzeros, &zeros, nt)
-        else:
-            ic_normal_f64(&out[0, 0], rows * cols, 0, &values, 0.0, std, nt)
-            ic_sparse_zeros_f64(&out[0, 0], rows, cols, nzeros, &zeros, nt)
+        ic_round_h16(&out[0], &values[0], n, half, nt)
+
+
+def sparse_zeros(element[:, ::1] out, uint64_t key, uint64_t position, int64_t rows, int64_t cols,
+                 int64_t nzeros, int64_t r0, int64_t c0):
+    """nzeros zeros per column of a rows x cols matrix drawn at `position`,
+    written where they fall in out, the box of it from (r0, c0)."""
+    cdef ic_stream s = make_stream(key, position)
+    cdef int64_t r1 = r0 + out.shape[0], c1 = c0 + out.shape[1]
+    cdef int nt = threads_for(out.shape[0] * out.shape[1])
+    if out.shape[0] * out.shape[1] == 0:
+        return
+    with nogil:
+        ic_sparse_zeros(&out[0, 0], sizeof(element), rows, cols, nzeros, r0, r1, c0, c1, &s, nt)

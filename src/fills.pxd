@@ -1,5 +1,5 @@
 # Declarations of the C fill kernels (fills.h), shared by the extensions.
-from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdint cimport int64_t, uint16_t, uint32_t, uint64_t
 
 cdef extern from "fills.h" nogil:
     ctypedef struct ic_stream:
@@ -23,24 +23,44 @@ cdef extern from "fills.h" nogil:
         IC_TN_EXP_TAIL
 
     void ic_philox4x32_10(const uint32_t *ctr, const uint32_t *key, uint32_t *out)
-    void ic_uniform_f32(float *out, int64_t n, int64_t offset, const ic_stream *s,
+
+    enum:
+        IC_MAX_DIMS
+        IC_HALF_F16
+        IC_HALF_BF16
+
+    ctypedef struct ic_box:
+        int ndim
+        int64_t base
+        int64_t count[IC_MAX_DIMS]
+        int64_t stride[IC_MAX_DIMS]
+
+    ic_box ic_box_whole(int64_t n)
+    void ic_uniform_f32(float *out, const ic_box *box, const ic_stream *s,
                         double low, double high, int nthreads)
-    void ic_uniform_f64(double *out, int64_t n, int64_t offset, const ic_stream *s,
+    void ic_uniform_f64(double *out, const ic_box *box, const ic_stream *s,
                         double low, double high, int nthreads)
-    void ic_normal_f32(float *out, int64_t n, int64_t offset, const ic_stream *s,
+    void ic_uniform_h16(uint16_t *out, int format, const ic_box *box, const ic_stream *s,
+                        double low, double high, float lo, float hi, int nthreads)
+    void ic_normal_f32(float *out, const ic_box *box, const ic_stream *s,
                        double mean, double std, int nthreads)
-    void ic_normal_f64(double *out, int64_t n, int64_t offset, const ic_stream *s,
+    void ic_normal_f64(double *out, const ic_box *box, const ic_stream *s,
                        double mean, double std, int nthreads)
-    void ic_truncnorm_f32(float *out, int64_t n, const ic_stream *s,
+    void ic_normal_h16(uint16_t *out, int format, const ic_box *box, const ic_stream *s,
+                       double mean, double std, int nthreads)
+    void ic_truncnorm_f32(float *out, const ic_box *box, const ic_stream *s,
                           const ic_truncnorm *p, int nthreads)
-    void ic_truncnorm_f64(double *out, int64_t n, const ic_stream *s,
+    void ic_truncnorm_f64(double *out, const ic_box *box, const ic_stream *s,
+                          const ic_truncnorm *p, int nthreads)
+    void ic_truncnorm_h16(uint16_t *out, int format, const ic_box *box, const ic_stream *s,
                           const ic_truncnorm *p, int nthreads)
     void ic_constant_f32(float *out, int64_t n, double value, int nthreads)
     void ic_constant_f64(double *out, int64_t n, double value, int nthreads)
-    void ic_sparse_zeros_f32(float *out, int64_t rows, int64_t cols, int64_t nzeros,
-                             const ic_stream *s, int nthreads)
-    void ic_sparse_zeros_f64(double *out, int64_t rows, int64_t cols, int64_t nzeros,
-                             const ic_stream *s, int nthreads)
+    void ic_constant_h16(uint16_t *out, int64_t n, uint16_t bits, int nthreads)
+    void ic_round_h16(uint16_t *out, const float *inp, int64_t n, int format, int nthreads)
+    void ic_sparse_zeros(void *out, int elem_size, int64_t rows, int64_t cols, int64_t nzeros,
+                         int64_t r0, int64_t r1, int64_t c0, int64_t c1,
+                         const ic_stream *s, int nthreads)
     enum:
         IC_MAX_THREADS
 

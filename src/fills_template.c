@@ -56,24 +56,38 @@ IC_SIMD static void FN(indexed_chunk)(int kind, REAL *out, int64_t n, uint64_t g
     }
 }
 
-static void FN(indexed_fill)(int kind, REAL *out, int64_t n, int64_t offset,
-                             const ic_stream *s, REAL a, REAL b, REAL c, int nthreads)
+/* Elements k .. k + len of the box into dst. */
+static void FN(box_chunk)(int kind, REAL *dst, int64_t k, int64_t len, const ic_box *box,
+                          const ic_stream *s, REAL a, REAL b, REAL c)
 {
-    IC_FOR_CHUNKS(n, IC_CHUNK, i, start, len,
-                  FN(indexed_chunk)(kind, out + start, len, (uint64_t)(offset + start), s, a, b, c));
+    while (len > 0) {
+        int64_t run, g = ic_box_locate(box, k, &run);
+        int64_t take = run < len ? run : len;
+        FN(indexed_chunk)(kind, dst, take, (uint64_t)g, s, a, b, c);
+        dst += take;
+        k += take;
+        len -= take;
+    }
 }
 
-void FN(ic_uniform)(REAL *out, int64_t n, int64_t offset, const ic_stream *s,
+static void FN(indexed_fill)(int kind, REAL *out, const ic_box *box, const ic_stream *s,
+                             REAL a, REAL b, REAL c, int nthreads)
+{
+    IC_FOR_CHUNKS(ic_box_size(box), IC_CHUNK, i, start, len,
+                  FN(box_chunk)(kind, out + start, start, len, box, s, a, b, c));
+}
+
+void FN(ic_uniform)(REAL *out, const ic_box *box, const ic_stream *s,
                     double low, double high, int nthreads)
 {
     REAL lo = (REAL)low, hi = (REAL)high;
-    FN(indexed_fill)(FN(KIND_UNIFORM), out, n, offset, s, lo, hi - lo, NEXTAFTER(hi, lo), nthreads);
+    FN(indexed_fill)(FN(KIND_UNIFORM), out, box, s, lo, hi - lo, NEXTAFTER(hi, lo), nthreads);
 }
 
-void FN(ic_normal)(REAL *out, int64_t n, int64_t offset, const ic_stream *s,
+void FN(ic_normal)(REAL *out, const ic_box *box, const ic_stream *s,
                    double mean, double std, int nthreads)
 {
-    FN(indexed_fill)(FN(KIND_NORMAL), out, n, offset, s, (REAL)mean, (REAL)std, 0, nthreads);
+    FN(indexed_fill)(FN(KIND_NORMAL), out, box, s, (REAL)mean, (REAL)std, 0, nthreads);
 }
 
 /* Truncated normal by exact rejection. Chunk i of IC_TRUNC_CHUNK outputs owns
@@ -142,9 +156,38 @@ IC_SIMD static void FN(trunc_chunk)(REAL *out, int64_t n, uint64_t chunk, const 
     }
 }
 
-void FN(ic_truncnorm)(REAL *out, int64_t n, const ic_stream *s, const ic_truncnorm *p, int nthreads)
+/* Elements k .. k + len of the box into dst. A piece that starts inside a
+ * chunk draws the chunk's values before it too: rejection makes a value's
+ * place depend on every draw before it in its chunk. */
+static void FN(trunc_box_chunk)(REAL *dst, int64_t k, int64_t len, const ic_box *box,
+                                const ic_stream *s, const ic_truncnorm *p)
 {
-    IC_FOR_CHUNKS(n, IC_TRUNC_CHUNK, i, start, len, FN(trunc_chunk)(out + start, len, (uint64_t)i, s, p));
+    REAL prefix[IC_TRUNC_CHUNK];
+    while (len > 0) {
+        int64_t run, g = ic_box_locate(box, k, &run);
+        int64_t w0 = g % IC_TRUNC_CHUNK, w1 = w0 + (run < len ? run : len);
+        if (w1 > IC_TRUNC_CHUNK)
+            w1 = IC_TRUNC_CHUNK;
+        if (w0 == 0) {
+            FN(trunc_chunk)(dst, w1, (uint64_t)(g / IC_TRUNC_CHUNK), s, p);
+        } else {
+            FN(trunc_chunk)(prefix, w1, (uint64_t)(g / IC_TRUNC_CHUNK), s, p);
+            memcpy(dst, prefix + w0, (size_t)(w1 - w0) * sizeof(REAL));
+        }
+        dst += w1 - w0;
+        k += w1 - w0;
+        len -= w1 - w0;
+    }
+}
+
+void FN(ic_truncnorm)(REAL *out, const ic_box *box, const ic_stream *s, const ic_truncnorm *p,
+                      int nthreads)
+{
+    int64_t n = ic_box_size(box), lead = ic_box_lead(box, IC_TRUNC_CHUNK);
+    IC_FOR_CHUNKS(n + lead, IC_TRUNC_CHUNK, i, start, len, {
+        int64_t first = start > lead ? start - lead : 0;
+        FN(trunc_box_chunk)(out + first, first, start + len - lead - first, box, s, p);
+    });
 }
 
 void FN(ic_constant)(REAL *out, int64_t n, double value, int nthreads)
@@ -154,29 +197,6 @@ void FN(ic_constant)(REAL *out, int64_t n, double value, int nthreads)
     IC_PARALLEL_FOR(nthreads > 1 && n > IC_CHUNK)
     for (i = 0; i < n; i++)
         out[i] = v;
-}
-
-void FN(ic_sparse_zeros)(REAL *out, int64_t rows, int64_t cols, int64_t nzeros,
-                         const ic_stream *s, int nthreads)
-{
-    int64_t col;
-    /* Selection sampling (Knuth, TAOCP vol. 2, Algorithm S): row r is chosen
-     * with probability need / (rows - r); column col owns counters col << 32. */
-    IC_PARALLEL_FOR(nthreads > 1 && cols > 1)
-    for (col = 0; col < cols; col++) {
-        uint32_t w[4][PB];
-        int64_t need = nzeros;
-        for (int64_t r = 0; r < rows && need > 0; r++) {
-            int lane = (int)(r % (2 * PB));
-            if (lane == 0)
-                ic_philox_block(s, ((uint64_t)col << 32) + (uint64_t)(r / 2), w);
-            uint64_t x = ((uint64_t)w[2 * (lane / PB)][lane % PB] << 32) | w[2 * (lane / PB) + 1][lane % PB];
-            if ((double)(rows - r) * u01_f64(x) < (double)need) {
-                out[r * cols + col] = 0;
-                need--;
-            }
-        }
-    }
 }
 
 #undef VALS

@@ -133,7 +133,7 @@ def test_same_seed_same_report(run_cli):
     (["--shape", "0,5"], "'0,5'"),
     (["--seed", "-1"], "-1"),
     (["--seed", "x"], "'x'"),
-    (["--dtype", "float16"], "float16"),
+    (["--dtype", "int8"], "int8"),
 ])
 def test_bad_arguments(run_cli, args, needle):
     """Exit status non-zero, exactly one 'initcore: error:' line naming the bad

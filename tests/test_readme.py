@@ -73,6 +73,32 @@ def test_readme_output_blocks_match_the_program(index, tmp_path):
         at = found + len(run)
 
 
+PYTHON = re.compile(r"```python\n(?P<code>.*?)```\n", re.S)
+# what a block needs beyond initcore's test extra, by the modules it names
+OPTIONAL = ("torch", "ml_dtypes", "dask", "pyarrow")
+
+
+def _python_blocks():
+    return [m["code"] for m in PYTHON.finditer(README.read_text())] if README.exists() else []
+
+
+@pytest.mark.skipif(not _python_blocks(), reason="the README is not beside the tests")
+@pytest.mark.parametrize("index", range(len(_python_blocks())))
+def test_readme_python_blocks_run(index, tmp_path, monkeypatch):
+    """Every Python example runs as written (in a fresh folder, after the
+    README's own ``import numpy as np`` and ``import initcore``); an example
+    that uses an optional package skips without it."""
+    code = _python_blocks()[index]
+    for name in OPTIONAL:
+        if re.search(rf"\b(import|from) (initcore\.)?{name}\b", code):
+            pytest.importorskip(name)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(tmp_path)
+    exec(compile("import numpy as np\nimport initcore\n" + code, f"README python block {index}", "exec"), {})
+
+
 def _rewrite(body, lines):
     """`body` with each run replaced by as many output lines, starting where
     its first line (the run's header) is found, or where the last run ended."""

@@ -58,8 +58,9 @@ def as_dtype(dtype):
     return resolved
 
 
-def output(shape, dtype, out):
-    """A new C-contiguous array, or `out` after checking it can take the result."""
+def output(shape, dtype, out, also=()):
+    """A new C-contiguous array, or `out` after checking it can take the
+    result: its dtype is `dtype` or one of `also`."""
     nbytes = math.prod(shape) * dtype.itemsize
     if nbytes > sys.maxsize:
         raise ValueError(f"shape {shape} needs {nbytes} bytes, more than this platform can address")
@@ -72,8 +73,9 @@ def output(shape, dtype, out):
         raise TypeError("out must be a numpy.ndarray, not a numpy.matrix; pass numpy.asarray(out)")
     if out.shape != shape:
         raise ValueError(f"out has shape {out.shape}, expected {shape}")
-    if out.dtype != dtype:
-        raise TypeError(f"out has dtype {out.dtype.name} ({out.dtype.str}), expected {dtype.name} ({dtype.str})")
+    if out.dtype != dtype and out.dtype not in also:
+        expected = " or ".join(f"{d.name} ({d.str})" for d in (dtype, *also))
+        raise TypeError(f"out has dtype {out.dtype.name} ({out.dtype.str}), expected {expected}")
     if not out.flags.c_contiguous:
         raise ValueError("out must be C-contiguous")
     if not out.flags.writeable:

@@ -12,7 +12,9 @@ import numpy as np
 from . import _random
 from .fans import LAYOUTS, calculate_gain, fans
 from .generator import Generator, check_seed, stream_for
-from ..common.validation import as_dtype, as_shape, choice, integer, output, real
+from .precision import as_precision
+from .shards import Shard
+from ..common.validation import as_shape, choice, integer, output, real
 
 __all__ = ["expected_moments", "initialize", "list_initializers"]
 
@@ -24,13 +26,25 @@ _COMMON = """\
     seed : None, int, numpy.random.SeedSequence or Generator, optional
         Where the random bits come from. The same int seed gives the same bits
         for any number of threads; a Generator advances its stream.
-    dtype : {numpy.float32, numpy.float64}, optional
+    dtype : {numpy.float32, numpy.float64, numpy.float16, 'bfloat16'}, optional
         Element type of the result (default float32), in native byte order.
-        Parameters whose values would overflow it raise ValueError.
+        float16 and bfloat16 (``'bfloat16'`` or ``ml_dtypes.bfloat16``) hold
+        the float32 values of the same call rounded to nearest even, clamped
+        so that rounding never leaves the initializer's bounds. Parameters
+        whose values would overflow the type raise ValueError.
     out : numpy.ndarray, optional
-        C-contiguous, writeable array of this shape and dtype to fill instead
-        of allocating; it gets exactly the values a new array would. A
-        numpy.matrix is refused."""
+        C-contiguous, writeable array of the result's shape and dtype to fill
+        instead of allocating; it gets exactly the values a new array would.
+        For float16 and bfloat16 an int16 or uint16 array takes the bit
+        patterns (as a framework's half tensor viewed as integers). A
+        numpy.matrix is refused.
+    index : tuple of slices and ints, optional
+        A shard: returns exactly ``f(shape, ..., seed=seed)[index]``, bit for
+        bit, where `shape` stays the whole array's shape. Slices take step 1.
+        Element-wise initializers draw the shard's elements only; see the
+        Notes of the others for what a shard costs. With a Generator as seed,
+        every shard of one whole array must come from the same stream
+        position (a Generator at the same state)."""
 
 _LAYOUT = """\
     layout : {'in_out', 'out_in'}, optional
@@ -93,14 +107,65 @@ def expected_moments(name, shape, *args, **params):
     (0.0, 0.0625)
     """
     name = _canonical(name)
-    params.pop("seed", None)
-    params.pop("dtype", None)
-    params.pop("out", None)
+    for key in ("seed", "dtype", "out", "index"):
+        params.pop(key, None)
     return _MOMENTS[name](as_shape(shape), *args, **params)
 
 
-def _start(shape, dtype):
-    return as_shape(shape), as_dtype(dtype)
+class _Target:
+    """Where a call's values go: the element type, and the box of the whole
+    array `shape` that the result holds."""
+
+    def __init__(self, shape, dtype, index):
+        self.precision = as_precision(dtype)
+        self.shard = Shard(shape, index)
+        self.work = self.precision.work
+
+    @property
+    def name(self):
+        return self.precision.name
+
+    def array(self, out):
+        """The result array: `out` after checks, or a new one."""
+        shape, precision = self.shard.result_shape, self.precision
+        bits = (np.dtype(np.uint16), np.dtype(np.int16)) if precision.half is not None else ()
+        if out is None:
+            output(shape, precision.work, None)  # refuses sizes beyond the address space
+            return precision.new(shape)
+        return output(shape, precision.storage or bits[0], out, also=bits)
+
+    def kernel_args(self, arr):
+        """The flat array a kernel writes, and its box and format keywords."""
+        kwargs = {"box": self.shard.box()}
+        if self.precision.half is not None:
+            kwargs["half"] = self.precision.half
+        return self.precision.kernel_view(arr), kwargs
+
+    def half_bits(self, values):
+        """float values as bit patterns of this half format."""
+        bits = np.empty(np.size(values), np.uint16)
+        _random.round_half(np.ascontiguousarray(values, np.float32).reshape(-1), bits, self.precision.half)
+        return bits
+
+    def store(self, arr, whole):
+        """Put the shard of the computed whole array `whole` into arr."""
+        part = whole[tuple(slice(s, s + c) for s, c in zip(self.shard.starts, self.shard.counts))]
+        flat, _ = self.kernel_args(arr)
+        flat[...] = part.reshape(-1) if self.precision.half is None else self.half_bits(part)
+
+    def set_points(self, arr, coords, values):
+        """arr at the whole array's positions `coords` that the shard holds =
+        `values` (a scalar or one per position)."""
+        inside, local = self.shard.points(coords)
+        values = np.broadcast_to(np.asarray(values, self.work), inside.shape)[inside]
+        flat, _ = self.kernel_args(arr)
+        view = flat.reshape(self.shard.counts)
+        view[local] = values if self.precision.half is None else self.half_bits(values)
+
+
+def _start(shape, dtype, index=None):
+    shape = as_shape(shape)
+    return shape, _Target(shape, dtype, index)
 
 
 # -ln of the smallest uniform the kernels draw, 2**-33 (float32) or 2**-54
@@ -108,17 +173,18 @@ def _start(shape, dtype):
 # truncated normal's tails (22.9, 37.4) and, as sqrt(2 x), the largest |z| of
 # Box-Muller (6.76, 8.65).
 _EXP_REACH = {np.dtype(t): bits * math.log(2.0) * (1.0 + 1e-5) for t, bits in ((np.float32, 33), (np.float64, 54))}
+# (keyed by the dtype the kernels compute in: float32 for the half formats)
 _NORMAL_REACH = {dtype: math.sqrt(2.0 * reach) for dtype, reach in _EXP_REACH.items()}
 
 
-def _fits(name, value, dtype, need=None):
-    """`value`, if the fill it leads to stays finite in `dtype`: the largest
-    magnitude it needs (its values, or the width of a uniform range) is
-    `need`, by default |value|."""
-    limit = float(np.finfo(dtype).max)
+def _fits(name, value, target, need=None):
+    """`value`, if the fill it leads to stays finite in the target's type:
+    the largest magnitude it needs (its values, or the width of a uniform
+    range) is `need`, by default |value|."""
+    limit = target.precision.max
     if not (abs(value) if need is None else need) <= limit:
         detail = "" if need is None else f": the fill would need {need:.4g}"
-        raise ValueError(f"{name}={value} overflows {dtype.name}{detail}, beyond its largest value {limit:.4g}")
+        raise ValueError(f"{name}={value} overflows {target.name}{detail}, beyond its largest value {limit:.4g}")
     return value
 
 
@@ -126,17 +192,22 @@ def _nonempty(shape):
     return math.prod(shape) > 0
 
 
-def _draw(kernel, shape, dtype, out, seed, *args):
-    arr = output(shape, dtype, out)
+def _draw(kernel, target, out, seed, *args, **extra):
+    arr = target.array(out)
     key, position = stream_for(seed)
-    kernel(arr.reshape(-1), key, position, *args)
+    flat, kwargs = target.kernel_args(arr)
+    kernel(flat, key, position, *args, **kwargs, **(extra if target.precision.half is not None else {}))
     return arr
 
 
-def _fill(shape, dtype, out, value, seed):
+def _fill(target, out, value, seed):
     check_seed(seed)
-    arr = output(shape, dtype, out)
-    _random.constant(arr.reshape(-1), value)
+    arr = target.array(out)
+    flat, _ = target.kernel_args(arr)
+    if target.precision.half is None:
+        _random.constant(flat, value)
+    else:
+        _random.constant(flat, value, target.precision.bits(value))
     return arr
 
 
@@ -155,7 +226,7 @@ def _fan(shape, layout, mode):
 
 
 @_register(moments=lambda shape: (0.0, 0.0))
-def zeros(shape, *, seed=None, dtype=np.float32, out=None):
+def zeros(shape, *, seed=None, dtype=np.float32, out=None, index=None):
     """All zeros: the symmetric start that never learns (classic failure case 1).
 
     Every unit of a layer computes the same output and receives the same
@@ -170,12 +241,12 @@ def zeros(shape, *, seed=None, dtype=np.float32, out=None):
     -------
     numpy.ndarray
     """
-    shape, dtype = _start(shape, dtype)
-    return _fill(shape, dtype, out, 0.0, seed)
+    shape, target = _start(shape, dtype, index)
+    return _fill(target, out, 0.0, seed)
 
 
 @_register(moments=lambda shape: (1.0, 0.0))
-def ones(shape, *, seed=None, dtype=np.float32, out=None):
+def ones(shape, *, seed=None, dtype=np.float32, out=None, index=None):
     """All ones: a constant start (classic failure case 2).
 
     Parameters
@@ -187,8 +258,8 @@ def ones(shape, *, seed=None, dtype=np.float32, out=None):
     -------
     numpy.ndarray
     """
-    shape, dtype = _start(shape, dtype)
-    return _fill(shape, dtype, out, 1.0, seed)
+    shape, target = _start(shape, dtype, index)
+    return _fill(target, out, 1.0, seed)
 
 
 def _constant_moments(shape, value):
@@ -196,7 +267,7 @@ def _constant_moments(shape, value):
 
 
 @_register(moments=_constant_moments)
-def constant(shape, value, *, seed=None, dtype=np.float32, out=None):
+def constant(shape, value, *, seed=None, dtype=np.float32, out=None, index=None):
     """Every entry equal to `value` (classic failure case 2).
 
     Units stay identical under gradient descent, so a layer acts as one unit
@@ -212,9 +283,9 @@ def constant(shape, value, *, seed=None, dtype=np.float32, out=None):
     -------
     numpy.ndarray
     """
-    shape, dtype = _start(shape, dtype)
-    value = _fits("value", real("value", value), dtype)
-    return _fill(shape, dtype, out, value, seed)
+    shape, target = _start(shape, dtype, index)
+    value = _fits("value", real("value", value), target)
+    return _fill(target, out, value, seed)
 
 
 # ----------------------------------------------------------------------------
@@ -227,7 +298,7 @@ def _uniform_moments(shape, low=0.0, high=1.0):
 
 
 @_register(moments=_uniform_moments)
-def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=np.float32, out=None):
+def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=np.float32, out=None, index=None):
     """Uniform on [low, high).
 
     Parameters
@@ -251,16 +322,19 @@ def uniform(shape, low=0.0, high=1.0, *, seed=None, dtype=np.float32, out=None):
     --------
     >>> w = uniform((3, 4), -0.01, 0.01, seed=0)   # the classic "too small" case
     """
-    shape, dtype = _start(shape, dtype)
-    low = _fits("low", real("low", low), dtype)
-    high = _fits("high", real("high", high), dtype)
+    shape, target = _start(shape, dtype, index)
+    low = _fits("low", real("low", low), target)
+    high = _fits("high", real("high", high), target)
     if not low < high:
         raise ValueError(f"low must be less than high, got low={low}, high={high}")
-    if not dtype.type(low) < dtype.type(high):
-        raise ValueError(f"low={low} and high={high} both round to {dtype.name} {float(dtype.type(low))!r}, "
+    rounded_low, rounded_high = target.precision.round(low), target.precision.round(high)
+    if not rounded_low < rounded_high:
+        raise ValueError(f"low={low} and high={high} both round to {target.name} {rounded_low!r}, "
                          f"which leaves [low, high) empty; widen them or use float64")
-    _fits("high - low", float(dtype.type(high)) - float(dtype.type(low)), dtype)
-    return _draw(_random.uniform, shape, dtype, out, seed, low, high)
+    _fits("high - low", rounded_high - rounded_low, target)
+    # a half value is a rounded float32 draw, which may round up to high
+    top = target.precision.step(rounded_high, up=False)
+    return _draw(_random.uniform, target, out, seed, low, high, top=top)
 
 
 def _normal_moments(shape, mean=0.0, std=1.0):
@@ -268,7 +342,7 @@ def _normal_moments(shape, mean=0.0, std=1.0):
 
 
 @_register(moments=_normal_moments)
-def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=np.float32, out=None):
+def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=np.float32, out=None, index=None):
     """Normal N(mean, std^2) (classic failure cases 3 and 4: std 0.01 and std 1).
 
     Parameters
@@ -294,11 +368,11 @@ def normal(shape, mean=0.0, std=1.0, *, seed=None, dtype=np.float32, out=None):
     .. [1] G. E. P. Box and M. E. Muller, "A note on the generation of random
        normal deviates", Ann. Math. Statist. 29, 1958.
     """
-    shape, dtype = _start(shape, dtype)
-    mean = _fits("mean", real("mean", mean), dtype)
+    shape, target = _start(shape, dtype, index)
+    mean = _fits("mean", real("mean", mean), target)
     std = real("std", std, low=0.0)
-    _fits("std", std, dtype, abs(mean) + std * _NORMAL_REACH[dtype])
-    return _draw(_random.normal, shape, dtype, out, seed, mean, std)
+    _fits("std", std, target, abs(mean) + std * _NORMAL_REACH[target.work])
+    return _draw(_random.normal, target, out, seed, mean, std)
 
 
 def _trunc_checked(mean, std, a, b):
@@ -427,7 +501,7 @@ def _trunc_normal_moments(shape, mean=0.0, std=1.0, a=-2.0, b=2.0):
 
 
 @_register(moments=_trunc_normal_moments)
-def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=np.float32, out=None):
+def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=np.float32, out=None, index=None):
     """Normal N(mean, std^2) truncated to [a, b] (absolute bounds, as in PyTorch).
 
     Parameters
@@ -452,26 +526,37 @@ def trunc_normal(shape, mean=0.0, std=1.0, a=-2.0, b=2.0, *, seed=None, dtype=np
     such as [5, 6] standard deviations, where inverse-CDF methods lose
     precision or pile values on the bounds.
 
+    Rejection makes a value's place depend on the draws before it in its
+    chunk of 4096 elements of the whole array, so a shard that starts inside
+    a chunk also draws the chunk's values before it: row shards cost their
+    own size, column shards up to 4096 values more per row.
+
     References
     ----------
     .. [1] C. P. Robert, "Simulation of truncated normal variables",
        Statistics and Computing 5, 1995.
     """
-    shape, dtype = _start(shape, dtype)
+    shape, target = _start(shape, dtype, index)
     mean, std, a, b = _trunc_checked(mean, std, a, b)
-    _fits("mean", mean, dtype)
-    _fits("std", std, dtype)
+    _fits("mean", mean, target)
+    _fits("std", std, target)
     # the values lie in [a, b] and within the proposal's reach: the normal's
     # around the mean, an exponential's beyond the near bound of a tail
     if a <= mean <= b:
-        low, high = max(a, mean - std * _NORMAL_REACH[dtype]), min(b, mean + std * _NORMAL_REACH[dtype])
+        low, high = max(a, mean - std * _NORMAL_REACH[target.work]), min(b, mean + std * _NORMAL_REACH[target.work])
     elif a > mean:
-        low, high = a, min(b, a + std * _EXP_REACH[dtype])
+        low, high = a, min(b, a + std * _EXP_REACH[target.work])
     else:
-        low, high = max(a, b - std * _EXP_REACH[dtype]), b
-    _fits(*(("a", a) if low == a else ("std", std)), dtype, abs(low))
-    _fits(*(("b", b) if high == b else ("std", std)), dtype, abs(high))
-    return _draw(_random.trunc_normal, shape, dtype, out, seed, mean, std, a, b)
+        low, high = max(a, b - std * _EXP_REACH[target.work]), b
+    _fits(*(("a", a) if low == a else ("std", std)), target, abs(low))
+    _fits(*(("b", b) if high == b else ("std", std)), target, abs(high))
+    return _trunc_draw(target, out, seed, mean, std, a, b)
+
+
+def _trunc_draw(target, out, seed, mean, std, a, b):
+    # half values are clamped to the bounds rounded inward in their format
+    lo, hi = target.precision.inward(a, b) if target.precision.half is not None else (a, b)
+    return _draw(_random.trunc_normal, target, out, seed, mean, std, a, b, lo=lo, hi=hi)
 
 
 # ----------------------------------------------------------------------------
@@ -484,23 +569,23 @@ _DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
 _TRUNC2_STD = 0.87962566103423978
 
 
-def _scaled(shape, dtype, out, seed, std, distribution, cause):
+def _scaled(target, out, seed, std, distribution, cause):
     """Zero-mean draws of standard deviation `std`: uniform on
     [-sqrt(3) std, sqrt(3) std], normal, or normal truncated at two of its
     own standard deviations and widened so that the std is `std`.
     `cause`, a (name, value) pair, is the parameter blamed if they overflow."""
     if distribution == "uniform":
         bound = math.sqrt(3.0) * std
-        _fits(*cause, dtype, 2.0 * bound)  # the kernel spans [-bound, bound]
+        _fits(*cause, target, 2.0 * bound)  # the kernel spans [-bound, bound]
         if bound == 0.0:
-            return _fill(shape, dtype, out, 0.0, seed)
-        return _draw(_random.uniform, shape, dtype, out, seed, -bound, bound)
+            return _fill(target, out, 0.0, seed)
+        return _draw(_random.uniform, target, out, seed, -bound, bound)
     if distribution == "normal" or std == 0.0:
-        _fits(*cause, dtype, std * _NORMAL_REACH[dtype])
-        return _draw(_random.normal, shape, dtype, out, seed, 0.0, std)
+        _fits(*cause, target, std * _NORMAL_REACH[target.work])
+        return _draw(_random.normal, target, out, seed, 0.0, std)
     wide = std / _TRUNC2_STD
-    _fits(*cause, dtype, 2.0 * wide)
-    return _draw(_random.trunc_normal, shape, dtype, out, seed, 0.0, wide, -2.0 * wide, 2.0 * wide)
+    _fits(*cause, target, 2.0 * wide)
+    return _trunc_draw(target, out, seed, 0.0, wide, -2.0 * wide, 2.0 * wide)
 
 
 def _gain(gain):
@@ -514,7 +599,7 @@ def _xavier_std(shape, gain=1.0, *, layout="in_out"):
 
 
 @_register("glorot_uniform", moments=lambda shape, *a, **k: (0.0, _xavier_std(shape, *a, **k)))
-def xavier_uniform(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+def xavier_uniform(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None, index=None):
     """Glorot/Xavier uniform: U[-bound, bound], bound = gain * sqrt(6 / (fan_in + fan_out)).
 
     Keeps the variance of activations and of back-propagated gradients
@@ -538,12 +623,12 @@ def xavier_uniform(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.floa
     .. [1] X. Glorot and Y. Bengio, "Understanding the difficulty of training
        deep feedforward neural networks", AISTATS 2010, eq. 16.
     """
-    shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "uniform", ("gain", gain))
+    shape, target = _start(shape, dtype, index)
+    return _scaled(target, out, seed, _xavier_std(shape, gain, layout=layout), "uniform", ("gain", gain))
 
 
 @_register("glorot_normal", moments=lambda shape, *a, **k: (0.0, _xavier_std(shape, *a, **k)))
-def xavier_normal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+def xavier_normal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None, index=None):
     """Glorot/Xavier normal: N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)).
 
     Parameters
@@ -564,8 +649,8 @@ def xavier_normal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float
     .. [1] X. Glorot and Y. Bengio, "Understanding the difficulty of training
        deep feedforward neural networks", AISTATS 2010.
     """
-    shape, dtype = _start(shape, dtype)
-    return _scaled(shape, dtype, out, seed, _xavier_std(shape, gain, layout=layout), "normal", ("gain", gain))
+    shape, target = _start(shape, dtype, index)
+    return _scaled(target, out, seed, _xavier_std(shape, gain, layout=layout), "normal", ("gain", gain))
 
 
 def _kaiming_std(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out"):
@@ -577,7 +662,7 @@ def _kaiming_std(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in
 
 @_register("he_uniform", moments=lambda shape, *a, **k: (0.0, _kaiming_std(shape, *a, **k)))
 def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out",
-                    seed=None, dtype=np.float32, out=None):
+                    seed=None, dtype=np.float32, out=None, index=None):
     """He/Kaiming uniform: U[-bound, bound], bound = sqrt(3) * gain / sqrt(fan).
 
     Parameters
@@ -603,14 +688,14 @@ def kaiming_uniform(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout=
        surpassing human-level performance on ImageNet classification",
        ICCV 2015.
     """
-    shape, dtype = _start(shape, dtype)
+    shape, target = _start(shape, dtype, index)
     std = _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
-    return _scaled(shape, dtype, out, seed, std, "uniform", ("a", a))
+    return _scaled(target, out, seed, std, "uniform", ("a", a))
 
 
 @_register("he_normal", moments=lambda shape, *a, **k: (0.0, _kaiming_std(shape, *a, **k)))
 def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="in_out",
-                   seed=None, dtype=np.float32, out=None):
+                   seed=None, dtype=np.float32, out=None, index=None):
     """He/Kaiming normal: N(0, std^2), std = gain / sqrt(fan).
 
     Parameters
@@ -634,9 +719,9 @@ def kaiming_normal(shape, a=0.0, mode="fan_in", nonlinearity="relu", *, layout="
     .. [1] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers",
        ICCV 2015, eq. 10.
     """
-    shape, dtype = _start(shape, dtype)
+    shape, target = _start(shape, dtype, index)
     std = _kaiming_std(shape, a, mode, nonlinearity, layout=layout)
-    return _scaled(shape, dtype, out, seed, std, "normal", ("a", a))
+    return _scaled(target, out, seed, std, "normal", ("a", a))
 
 
 _MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -652,7 +737,7 @@ def _variance_scaling_moments(shape, scale=1.0, mode="fan_in", distribution="tru
 
 @_register(moments=_variance_scaling_moments)
 def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal", *,
-                     layout="in_out", seed=None, dtype=np.float32, out=None):
+                     layout="in_out", seed=None, dtype=np.float32, out=None, index=None):
     """Variance scale / fan, in the meaning of Keras and JAX.
 
     Parameters
@@ -680,14 +765,14 @@ def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_no
     .. [1] Keras 3 ``keras.initializers.VarianceScaling`` and
        ``jax.nn.initializers.variance_scaling``.
     """
-    shape, dtype = _start(shape, dtype)
+    shape, target = _start(shape, dtype, index)
     std = _variance_scaling_moments(shape, scale, mode, distribution, layout=layout)[1]
     distribution = choice("distribution", distribution, _DISTRIBUTIONS)
-    return _scaled(shape, dtype, out, seed, std, distribution, ("scale", scale))
+    return _scaled(target, out, seed, std, distribution, ("scale", scale))
 
 
 @_register(moments=lambda shape, *, layout="in_out": _variance_scaling_moments(shape, 1.0, "fan_in", "uniform", layout=layout))
-def lecun_uniform(shape, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+def lecun_uniform(shape, *, layout="in_out", seed=None, dtype=np.float32, out=None, index=None):
     """LeCun uniform: variance 1 / fan_in, U[-sqrt(3 / fan_in), sqrt(3 / fan_in)].
 
     Parameters
@@ -706,11 +791,11 @@ def lecun_uniform(shape, *, layout="in_out", seed=None, dtype=np.float32, out=No
     .. [1] Y. LeCun, L. Bottou, G. Orr and K.-R. Muller, "Efficient BackProp",
        Neural Networks: Tricks of the Trade, 1998.
     """
-    return variance_scaling(shape, 1.0, "fan_in", "uniform", layout=layout, seed=seed, dtype=dtype, out=out)
+    return variance_scaling(shape, 1.0, "fan_in", "uniform", layout=layout, seed=seed, dtype=dtype, out=out, index=index)
 
 
 @_register(moments=lambda shape, *, layout="in_out": _variance_scaling_moments(shape, 1.0, "fan_in", layout=layout))
-def lecun_normal(shape, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+def lecun_normal(shape, *, layout="in_out", seed=None, dtype=np.float32, out=None, index=None):
     """LeCun normal: variance 1 / fan_in, truncated at two standard deviations
     as in Keras and JAX. The initializer of self-normalizing (SELU) networks.
 
@@ -730,7 +815,7 @@ def lecun_normal(shape, *, layout="in_out", seed=None, dtype=np.float32, out=Non
     .. [1] G. Klambauer, T. Unterthiner, A. Mayr and S. Hochreiter,
        "Self-normalizing neural networks", NeurIPS 2017.
     """
-    return variance_scaling(shape, 1.0, "fan_in", "truncated_normal", layout=layout, seed=seed, dtype=dtype, out=out)
+    return variance_scaling(shape, 1.0, "fan_in", "truncated_normal", layout=layout, seed=seed, dtype=dtype, out=out, index=index)
 
 
 # ----------------------------------------------------------------------------
@@ -753,7 +838,7 @@ def _orthogonal_moments(shape, gain=1.0, *, layout="in_out"):
 
 
 @_register(moments=_orthogonal_moments)
-def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None, index=None):
     """A Haar-distributed (uniformly random) orthogonal matrix times gain.
 
     The weight is read as a matrix: ``(prod(shape[:-1]), shape[-1])`` for
@@ -781,7 +866,10 @@ def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32,
     directly and multiplied out in blocks (compact WY, as LAPACK's ``orgqr``
     but with wider GEMMs); columns are then signed by sign(R_jj)
     (Mezzadri 2007) for the exact Haar measure. The orthogonality error
-    max|QᵀQ - I| is ~3e-7 in float32 and ~3e-15 in float64.
+    max|QᵀQ - I| is ~3e-7 in float32 and ~3e-15 in float64. A shard
+    (``index=``) costs the whole matrix: it is drawn and orthogonalized in
+    full, and the shard's part kept. Half-precision results round the float32
+    matrix.
 
     References
     ----------
@@ -794,19 +882,23 @@ def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32,
     .. [3] F. Mezzadri, "How to generate random matrices from the classical
        compact groups", Notices of the AMS 54, 2007.
     """
-    shape, dtype = _start(shape, dtype)
+    shape, target = _start(shape, dtype, index)
     rows, cols = _matrix_shape(shape, layout)
-    gain = _fits("gain", _gain(gain), dtype)  # |entries| <= gain
+    gain = _fits("gain", _gain(gain), target)  # |entries| <= gain
     if max(rows, cols) >= 2**31:
         raise ValueError(f"orthogonal needs both matrix sides below 2**31 (LAPACK int), got {(rows, cols)}")
-    arr = output(shape, dtype, out)
+    arr = target.array(out)
     key, position = stream_for(seed)
     # imported here: its BLAS comes with scipy.linalg, slow to import
     from . import _orthogonal
     from ..common.blas import single_threaded_blas
 
+    direct = target.shard.whole and target.precision.half is None
+    whole = arr if direct else np.empty(shape, target.work)
     with single_threaded_blas():
-        _orthogonal.haar(arr.reshape(rows, cols), key, position, gain)
+        _orthogonal.haar(whole.reshape(rows, cols), key, position, gain)
+    if not direct:
+        target.store(arr, whole)
     return arr
 
 
@@ -822,8 +914,9 @@ def _identity_moments(shape, gain=1.0):
 
 
 @_register("eye", moments=_identity_moments)
-def identity(shape, gain=1.0, *, seed=None, dtype=np.float32, out=None):
-    """gain times the identity matrix (2-D only; rectangular allowed).
+def identity(shape, gain=1.0, *, seed=None, dtype=np.float32, out=None, index=None):
+    """gain times the identity matrix (2-D only; rectangular allowed). A shard
+    costs its own size.
 
     Parameters
     ----------
@@ -841,11 +934,12 @@ def identity(shape, gain=1.0, *, seed=None, dtype=np.float32, out=None):
     .. [1] Q. V. Le, N. Jaitly and G. E. Hinton, "A simple way to initialize
        recurrent networks of rectified linear units", arXiv:1504.00941, 2015.
     """
-    shape, dtype = _start(shape, dtype)
+    shape, target = _start(shape, dtype, index)
     _identity_moments(shape, gain)
-    gain = _fits("gain", _gain(gain), dtype)
-    arr = _fill(shape, dtype, out, 0.0, seed)
-    np.fill_diagonal(arr, gain)
+    gain = _fits("gain", _gain(gain), target)
+    arr = _fill(target, out, 0.0, seed)
+    diagonal = np.arange(min(shape))
+    target.set_points(arr, (diagonal, diagonal), gain)
     return arr
 
 
@@ -873,11 +967,12 @@ def _dirac_moments(shape, groups=1, *, layout="in_out"):
 
 
 @_register(moments=_dirac_moments)
-def dirac(shape, groups=1, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+def dirac(shape, groups=1, *, layout="in_out", seed=None, dtype=np.float32, out=None, index=None):
     """Dirac delta kernel: a convolution that passes its input through.
 
     In every group, input channel d feeds output channel d through a 1 at the
-    centre tap ``k // 2`` of each kernel dimension.
+    centre tap ``k // 2`` of each kernel dimension. A shard costs its own
+    size.
 
     Parameters
     ----------
@@ -897,20 +992,18 @@ def dirac(shape, groups=1, *, layout="in_out", seed=None, dtype=np.float32, out=
     .. [1] S. Zagoruyko and N. Komodakis, "DiracNets: training very deep neural
        networks without skip-connections", arXiv:1706.00388, 2017.
     """
-    shape, dtype = _start(shape, dtype)
+    shape, target = _start(shape, dtype, index)
     _dirac_moments(shape, groups, layout=layout)
     channels_in, channels_out, _, centre = _conv_parts(shape, layout, "dirac")
-    arr = _fill(shape, dtype, out, 0.0, seed)
+    arr = _fill(target, out, 0.0, seed)
     if not _nonempty(shape):
         return arr
     per_group = channels_out // groups
     d = np.arange(min(per_group, channels_in))
     outs = (np.arange(groups)[:, None] * per_group + d).ravel()
     ins = np.tile(d, groups)
-    if layout.lower() == "in_out":
-        arr[centre + (ins, outs)] = 1
-    else:
-        arr[(outs, ins) + centre] = 1
+    taps = tuple(np.full(len(ins), c) for c in centre)
+    target.set_points(arr, taps + (ins, outs) if layout.lower() == "in_out" else (outs, ins) + taps, 1.0)
     return arr
 
 
@@ -923,12 +1016,13 @@ def _delta_orthogonal_moments(shape, gain=1.0, *, layout="in_out"):
 
 
 @_register(moments=_delta_orthogonal_moments)
-def delta_orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None):
+def delta_orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32, out=None, index=None):
     """Delta-orthogonal kernel: a Haar orthogonal matrix at the centre tap, zeros elsewhere.
 
     With at least as many output as input channels the convolution is an
     isometry at initialization, which lets very deep CNNs train
-    (dynamical isometry).
+    (dynamical isometry). A shard costs the centre tap's whole
+    (in, out)-channel orthogonal matrix and its own size.
 
     Parameters
     ----------
@@ -948,16 +1042,19 @@ def delta_orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.fl
        J. Pennington, "Dynamical isometry and a mean field theory of CNNs",
        ICML 2018, Algorithm 2.
     """
-    shape, dtype = _start(shape, dtype)
+    shape, target = _start(shape, dtype, index)
     _delta_orthogonal_moments(shape, gain, layout=layout)
     channels_in, channels_out, _, centre = _conv_parts(shape, layout, "delta_orthogonal")
-    arr = _fill(shape, dtype, out, 0.0, seed)
+    arr = _fill(target, out, 0.0, seed)
     if not _nonempty(shape):
         return arr
-    if layout.lower() == "in_out":
-        arr[centre] = orthogonal((channels_in, channels_out), gain, seed=seed, dtype=dtype)
-    else:
-        arr[(slice(None), slice(None)) + centre] = orthogonal((channels_out, channels_in), gain, seed=seed, dtype=dtype)
+    # the centre tap's matrix, drawn whole: a shard costs all of it
+    in_out = layout.lower() == "in_out"
+    inner = (channels_in, channels_out) if in_out else (channels_out, channels_in)
+    matrix = orthogonal(inner, gain, seed=seed, dtype=target.work)
+    rows, cols = np.indices(matrix.shape).reshape(2, -1)
+    taps = tuple(np.full(rows.size, c) for c in centre)
+    target.set_points(arr, taps + (rows, cols) if in_out else (rows, cols) + taps, matrix.reshape(-1))
     return arr
 
 
@@ -979,7 +1076,7 @@ def _sparse_moments(shape, sparsity, std=0.01):
 
 
 @_register(moments=_sparse_moments)
-def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=np.float32, out=None):
+def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=np.float32, out=None, index=None):
     """N(0, std^2) with ceil(sparsity * rows) zeros in every column.
 
     Parameters
@@ -999,19 +1096,24 @@ def sparse(shape, sparsity, std=0.01, *, seed=None, dtype=np.float32, out=None):
     Notes
     -----
     The zero rows of each column are a uniformly random subset, drawn from
-    the same seed by selection sampling (Knuth's Algorithm S).
+    the same seed by selection sampling (Knuth's Algorithm S). A shard draws
+    its own values, and walks each of its columns from row 0 down to its
+    last row.
 
     References
     ----------
     .. [1] J. Martens, "Deep learning via Hessian-free optimization", ICML 2010.
     """
-    shape, dtype = _start(shape, dtype)
+    shape, target = _start(shape, dtype, index)
     zeros_per_column = _sparse_zeros(shape, sparsity, std)
     std = real("std", std)
-    _fits("std", std, dtype, std * _NORMAL_REACH[dtype])
-    arr = output(shape, dtype, out)
+    _fits("std", std, target, std * _NORMAL_REACH[target.work])
+    arr = target.array(out)
     key, position = stream_for(seed, 2)
-    _random.sparse(arr, key, position, zeros_per_column, std)
+    flat, kwargs = target.kernel_args(arr)
+    _random.normal(flat, key, position, 0.0, std, **kwargs)
+    r0, c0 = target.shard.starts
+    _random.sparse_zeros(flat.reshape(target.shard.counts), key, position + 1, *shape, zeros_per_column, r0, c0)
     return arr
 
 
