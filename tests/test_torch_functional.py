@@ -159,11 +159,18 @@ def test_non_contiguous_tensor_gets_the_values_of_its_shape():
     assert np.array_equal(view.numpy(), initcore.normal((30, 40), 0.0, 2.0, seed=5))
 
 
-@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-def test_half_precision_is_the_float32_draw_rounded(dtype):
-    t = it.xavier_uniform_(torch.empty(300, 200, dtype=dtype), seed=9)
-    expected = torch.from_numpy(initcore.xavier_uniform((300, 200), layout="out_in", seed=9)).to(dtype)
-    assert t.dtype == dtype and torch.equal(t, expected)
+@pytest.mark.parametrize("contiguous", [True, False])
+@pytest.mark.parametrize("dtype, name", [(torch.float16, "float16"), (torch.bfloat16, "bfloat16")])
+def test_half_precision_holds_the_core_half_values(dtype, name, contiguous):
+    """Written as bit patterns in place (contiguous) or through a staging
+    array (a transposed view): the core's own half-precision values."""
+    base = torch.empty(200, 300, dtype=dtype)
+    t = base if contiguous else base.t()
+    address = t.data_ptr()
+    it.xavier_uniform_(t, seed=9)
+    bits = initcore.xavier_uniform(tuple(t.shape), layout="out_in", seed=9, dtype=name,
+                                   out=np.empty(tuple(t.shape), np.int16))
+    assert t.data_ptr() == address and torch.equal(t, torch.from_numpy(bits).view(dtype))
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])

@@ -25,10 +25,11 @@ __all__ = [
     "uniform_", "variance_scaling_", "xavier_normal_", "xavier_uniform_", "zeros_",
 ]
 
-# torch dtype -> the NumPy dtype the kernels write; half types are drawn in
-# float32 and rounded (to nearest even) by the copy into the tensor
-_DIRECT = {torch.float32: np.float32, torch.float64: np.float64}
-_STAGED = {torch.float16: np.float32, torch.bfloat16: np.float32}
+# torch dtype -> the kernels' dtype=; the half formats are written as int16
+# bit patterns, so neither needs ml_dtypes
+_KERNEL_DTYPES = {torch.float32: np.float32, torch.float64: np.float64, torch.float16: np.float16,
+                  torch.bfloat16: "bfloat16"}
+_HALF = (torch.float16, torch.bfloat16)
 
 _COMMON = """\
     generator : torch.Generator, optional
@@ -48,9 +49,11 @@ _COMMON = """\
     -------
     torch.Tensor
         `tensor`, filled in place under ``torch.no_grad()``. Contiguous CPU
-        float32/float64 tensors are written in place without a copy; other
-        tensors (float16, bfloat16, non-contiguous, CUDA) through one staging
-        array. A ``DTensor`` gets its own shard of the global init.
+        tensors are written in place without a copy (float16 and bfloat16
+        as bit patterns: the float32 draw rounded to nearest even, inside
+        the distribution's bounds); non-contiguous and CUDA tensors through
+        one staging array. A ``DTensor`` gets its own shard of the global
+        init.
 
     Raises
     ------
@@ -118,7 +121,7 @@ def check_tensor(tensor):
     if tensor.is_meta:
         raise ValueError(f"tensor of shape {tuple(tensor.shape)} is on the meta device and has no storage "
                          "to fill; allocate it first with module.to_empty(device=...)")
-    if tensor.dtype not in _DIRECT and tensor.dtype not in _STAGED:
+    if tensor.dtype not in _KERNEL_DTYPES:
         raise TypeError(f"tensor must be float16, bfloat16, float32 or float64, got {tensor.dtype}")
     return tensor
 
@@ -143,11 +146,14 @@ def _write(dest, init, shape, args, options, index):
     own memory when NumPy can view it, else through one staging array."""
     if index is not None:
         options = dict(options, index=index)
-    dtype = _DIRECT.get(dest.dtype)
-    if dtype is not None and dest.device.type == "cpu" and dest.is_contiguous():
-        init(shape, *args, dtype=dtype, out=dest.detach().numpy(), **options)
+    dtype, half = _KERNEL_DTYPES[dest.dtype], dest.dtype in _HALF
+    if dest.device.type == "cpu" and dest.is_contiguous():
+        view = dest.detach()
+        init(shape, *args, dtype=dtype, out=(view.view(torch.int16) if half else view).numpy(), **options)
     else:
-        dest.copy_(torch.from_numpy(init(shape, *args, dtype=dtype or _STAGED[dest.dtype], **options)))
+        staging = np.empty(tuple(dest.shape), np.int16) if half else None
+        drawn = torch.from_numpy(init(shape, *args, dtype=dtype, out=staging, **options))
+        dest.copy_(drawn.view(dest.dtype) if half else drawn)
 
 
 def _blocks(shape, splits, index):
