@@ -367,13 +367,13 @@ def torch_models(blocks, repeat=3):
     d_model = bench_torch.InitModule.params[1][0]
     print(f"\n## torch (issue 14): medians of {repeat} repeats after one warm-up; CPU, pre-filled models\n")
     print(f"{'ratio':<58} {'value':>10} note")
-    for preset, peer in (("gpt2", "torch.nn.init"), ("torch", "apply(reset_parameters)")):
+    for preset, peer in (("gpt2", "torch.nn.init"), ("torch", "reset_parameters")):
         mine, bench = timed(bench_torch.InitModule, blocks, d_model, preset, "initcore", repeat=repeat)
         size = sum(p.numel() for p in bench.model.parameters())
         del bench
         theirs = timed(bench_torch.InitModule, blocks, d_model, preset, "torch", repeat=repeat)[0]
-        row(f"init_module_ {preset!r}, {blocks} blocks d {d_model}: {peer} / initcore", f"{theirs / mine:.2f}x",
-            f"target >= 5; {size / 1e9:.2f} B float32, initcore {mine:.2f} s, torch {theirs:.2f} s")
+        row(f"init_module_ {preset}, {blocks}x{d_model}: {peer} / initcore", f"{theirs / mine:.2f}x",
+            f"target >= 5; {blocks} blocks, {size / 1e9:.2f} B float32, initcore {mine:.2f} s, torch {theirs:.2f} s")
     mine, bench = timed(bench_torch.TruncNormalBFloat16, "initcore", repeat=repeat)
     outside = {"initcore": bench.track_outside_bounds("initcore")}
     size = sum(p.numel() for p in bench.model.parameters())

@@ -63,6 +63,24 @@ _COMMON = """\
         If `tensor` is on the meta device (call ``module.to_empty(device=...)``
         first), or for bad arguments, named with their value."""
 
+# the parameters and reference of kaiming_uniform_ and kaiming_normal_
+_KAIMING = """\
+    Parameters
+    ----------
+    tensor : torch.Tensor
+        At least two dimensions, ``(out, in, *kernel)``.
+    a : float
+        Negative slope of ``leaky_relu``.
+    mode : {'fan_in', 'fan_out'}
+    nonlinearity : str
+        A name of `initcore.calculate_gain` (torch's table).
+{common}
+
+    References
+    ----------
+    .. [1] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers",
+       ICCV 2015."""
+
 # --- seeds -------------------------------------------------------------------
 
 
@@ -159,7 +177,6 @@ def _write(dest, init, shape, args, options, index):
 def _blocks(shape, splits, index):
     """(block number, block shape, index into the block or None, rows of the
     local tensor) of each of `splits` row blocks that the shard overlaps."""
-    splits = integer("splits", splits, low=1)
     if splits > 1 and (not shape or shape[0] % splits):
         raise ValueError(f"splits={splits} must divide the first dimension of the shape {shape}")
     rows = shape[0] // splits if shape else None
@@ -183,6 +200,7 @@ def fill(tensor, init, *args, seed, generator, splits=1, draw=True, **options):
     With `splits` > 1 each row block is its own weight, seeded by the block
     number under the call's seed."""
     check_tensor(tensor)
+    splits = integer("splits", splits, low=1)
     seed = resolve_seed(seed, generator, draw)
     shape = tuple(tensor.shape)
     local, index = shard(tensor)
@@ -237,7 +255,7 @@ def _dropin(func):
     """Make `func` a drop-in: torch's __torch_function__ protocol as in
     torch.nn.init, and a Rule when called without a tensor."""
     signature = inspect.signature(func)
-    func.__doc__ = func.__doc__.replace("{common}", _COMMON)
+    func.__doc__ = func.__doc__.replace("{kaiming}", _KAIMING).replace("{common}", _COMMON)
 
     @functools.wraps(func)
     def dropin(*args, **kwargs):
@@ -419,21 +437,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
                      splits=1):
     """He uniform, U[-b, b] with b = gain sqrt(3 / fan), as ``torch.nn.init.kaiming_uniform_``.
 
-    Parameters
-    ----------
-    tensor : torch.Tensor
-        At least two dimensions, ``(out, in, *kernel)``.
-    a : float
-        Negative slope of ``leaky_relu``.
-    mode : {'fan_in', 'fan_out'}
-    nonlinearity : str
-        A name of `initcore.calculate_gain` (torch's table).
-{common}
-
-    References
-    ----------
-    .. [1] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers",
-       ICCV 2015.
+{kaiming}
     """
     return fill(tensor, core.kaiming_uniform, a, mode, nonlinearity, seed=seed, generator=generator,
                 splits=splits, layout="out_in")
@@ -444,21 +448,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
                     splits=1):
     """He normal, N(0, gain^2 / fan), as ``torch.nn.init.kaiming_normal_``.
 
-    Parameters
-    ----------
-    tensor : torch.Tensor
-        At least two dimensions, ``(out, in, *kernel)``.
-    a : float
-        Negative slope of ``leaky_relu``.
-    mode : {'fan_in', 'fan_out'}
-    nonlinearity : str
-        A name of `initcore.calculate_gain` (torch's table).
-{common}
-
-    References
-    ----------
-    .. [1] K. He, X. Zhang, S. Ren and J. Sun, "Delving deep into rectifiers",
-       ICCV 2015.
+{kaiming}
     """
     return fill(tensor, core.kaiming_normal, a, mode, nonlinearity, seed=seed, generator=generator,
                 splits=splits, layout="out_in")

@@ -10,7 +10,7 @@ from torch import nn
 from ..common.tables import cell, csv_text, json_text, text_table
 from ..common.validation import choice, integer
 from .functional import (
-    DROPINS, Rule, check_tensor, keyed, kaiming_normal_, kaiming_uniform_, lecun_normal_, name_word, normal_,
+    DROPINS, Rule, check_tensor, constant_, keyed, kaiming_normal_, kaiming_uniform_, lecun_normal_, name_word, normal_,
     ones_, orthogonal_, resolve_seed, seed_sequence, shard, uniform_, xavier_normal_, xavier_uniform_, zeros_,
 )
 
@@ -21,8 +21,9 @@ UNMATCHED = ("error", "warn", "keep")
 # Modules whose weight ends a residual branch (attention output, MLP output):
 # the GPT-2 preset scales them by 1 / sqrt(2 L).
 RESIDUAL_PROJECTIONS = ("c_proj", "out_proj", "o_proj", "down_proj", "linear2")
-# _NormBase: every BatchNorm and InstanceNorm
-NORMS = (nn.LayerNorm, nn.GroupNorm, nn.RMSNorm, nn.modules.batchnorm._NormBase)
+# _NormBase: every BatchNorm and InstanceNorm; RMSNorm came with torch 2.4
+NORMS = (nn.LayerNorm, nn.GroupNorm, nn.modules.batchnorm._NormBase) + \
+    ((nn.RMSNorm,) if hasattr(nn, "RMSNorm") else ())
 COLUMNS = ("parameter", "rule", "shape", "fan_in", "fan_out", "std", "seconds")
 GPT2_STD = 0.02
 
@@ -68,7 +69,7 @@ def _torch_preset(module, name, param, parent):
     if isinstance(module, (nn.RNNBase, nn.modules.rnn.RNNCellBase)):
         return _bounded(1 / math.sqrt(module.hidden_size) if module.hidden_size else 0.0)
     if isinstance(module, nn.PReLU):
-        return Rule(DROPINS["constant_"], {"val": module.init})
+        return constant_(val=module.init)
     return None
 
 
@@ -83,7 +84,7 @@ def _family(weights):
             return zeros_
         if param.dim() >= 2:
             splits = _fused_splits(module, name)
-            return weights if splits == 1 else Rule(weights.func, {**weights.arguments, "splits": splits})
+            return weights if splits == 1 else weights.with_arguments(splits=splits)
         return None
 
     return preset
@@ -91,11 +92,11 @@ def _family(weights):
 
 _PRESETS = {
     "torch": _torch_preset,
-    "xavier": _family(Rule(xavier_uniform_, {})),
+    "xavier": _family(xavier_uniform_()),
     "kaiming": _family(kaiming_normal_(nonlinearity="relu")),
-    "lecun": _family(Rule(lecun_normal_, {})),
+    "lecun": _family(lecun_normal_()),
     "gpt2": _family(normal_(std=GPT2_STD)),
-    "orthogonal": _family(Rule(orthogonal_, {})),
+    "orthogonal": _family(orthogonal_()),
 }
 
 
@@ -303,8 +304,9 @@ def init_module_(model, preset=None, rules=None, *, seed=None, generator=None, u
     Since each stream depends only on the seed and the parameter's name, the
     values do not depend on the order in which modules were built, a model
     built on the meta device and then ``to_empty`` gets the same bits as one
-    built normally, and a DTensor parameter gets on each rank exactly its
-    slice of a single-process init. Tied parameters are initialized once,
+    built normally, and a DTensor parameter (``torch.distributed.tensor``,
+    torch 2.5 or later) gets on each rank exactly its slice of a
+    single-process init. Tied parameters are initialized once,
     under the first name `named_modules` reaches them by. Buffers (BatchNorm
     running statistics, ...) are not touched.
 
