@@ -215,6 +215,29 @@ def test_values_do_not_depend_on_registration_order():
     assert not torch.equal(first.a.weight, first.b.weight)
 
 
+def test_streams_are_the_documented_name_keyed_children():
+    """Parameter ``name`` under seed s is drawn with SeedSequence(s,
+    spawn_key=(blake2b-128 of the name, little-endian,)), written out here from
+    the docstring; the same in a process with another PYTHONHASHSEED."""
+    import hashlib
+    import subprocess
+    import sys
+
+    import initcore
+
+    model = nn.Linear(40, 30)
+    it.init_module_(model, "kaiming", seed=12)
+    word = int.from_bytes(hashlib.blake2b(b"weight", digest_size=16).digest(), "little")
+    expected = initcore.kaiming_normal((30, 40), nonlinearity="relu", layout="out_in",
+                                       seed=np.random.SeedSequence(12, spawn_key=(word,)))
+    assert np.array_equal(model.weight.detach().numpy(), expected)
+    code = ("import torch, initcore.torch as it; m = torch.nn.Linear(40, 30); "
+            "it.init_module_(m, 'kaiming', seed=12); print(m.weight.detach().numpy().tobytes().hex())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/",
+                         env={**__import__("os").environ, "PYTHONHASHSEED": "123"})
+    assert out.stdout.strip() == model.weight.detach().numpy().tobytes().hex()
+
+
 def test_reinitializing_a_submodule_with_its_prefix_reproduces_it():
     model = GPT()
     it.init_module_(model, "gpt2", seed=6)

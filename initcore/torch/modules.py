@@ -265,7 +265,8 @@ def init_module_(model, preset=None, rules=None, *, seed=None, generator=None, u
     generator : torch.Generator, optional
         Instead of `seed`: a 64-bit root key is drawn from it. With neither,
         the key is drawn from torch's default generator (``torch.manual_seed``
-        makes it reproducible).
+        makes it reproducible). With DTensor parameters every rank must reach
+        the same root: pass `seed`, or seed torch alike on every rank.
     unmatched : {'error', 'warn', 'keep'}
         What to do with parameters no rule matches: ``'error'`` (default)
         raises before anything is filled; ``'warn'`` warns and leaves them
