@@ -349,3 +349,11 @@ def test_copying_a_model_keeps_no_hidden_state():
     it.init_module_(model, "lecun", seed=3)
     it.init_module_(twin, "lecun", seed=3)
     assert_same(values(model), values(twin))
+
+
+def test_summary_shows_each_blocks_fans_for_a_fused_weight():
+    """A QKV weight of 3 x 64 rows drawn with splits=3 is three 64 x 64
+    weights: the summary says fan_in = fan_out = 64 (it said 192 before)."""
+    summary = it.init_module_(nn.MultiheadAttention(64, 4), "xavier", seed=0)
+    row = next(r for r in summary.rows if r["parameter"] == "in_proj_weight")
+    assert "splits=3" in row["rule"] and (row["fan_in"], row["fan_out"]) == (64, 64)

@@ -39,6 +39,16 @@ def _fused_splits(module, name):
     return 1
 
 
+def _block_fans(param, rule):
+    """(fan_in, fan_out) the rule draws with: each row block's for a fused
+    weight (splits=), None below two dimensions."""
+    if param.dim() < 2:
+        return None, None
+    splits = rule.arguments.get("splits", 1) if rule is not None else 1
+    fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(param)
+    return fan_in, fan_out // splits
+
+
 def _fan_in(param):
     return torch.nn.init._calculate_fan_in_and_fan_out(param)[0]
 
@@ -362,7 +372,7 @@ def init_module_(model, preset=None, rules=None, *, seed=None, generator=None, u
     rows = []
     with torch.no_grad():
         for qualified, module, name, param, rule in plan:
-            fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(param) if param.dim() >= 2 else (None, None)
+            fan_in, fan_out = _block_fans(param, rule)
             start = time.perf_counter()
             if rule is not None:
                 rule(param, seed=keyed(root, name_word(qualified)))
