@@ -39,10 +39,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Generator",
+    "LSUVResult",
     "MLP",
     "Simulation",
     "TrainResult",
     "jacobian_spectrum",
+    "lsuv",
     "simulate",
     "train",
     "activations",
@@ -63,7 +65,8 @@ __all__ = [
 _LAZY = {
     "MLP": ".networks.mlp", "Simulation": ".propagation.simulate", "jacobian_spectrum": ".propagation.simulate",
     "simulate": ".propagation.simulate", "TrainResult": ".training.train", "train": ".training.train",
-    "datasets": ".datasets", "meanfield": ".meanfield",
+    "datasets": ".datasets", "meanfield": ".meanfield", "lsuv": ".propagation.lsuv",
+    "LSUVResult": ".propagation.lsuv",
 }
 
 
@@ -71,6 +74,10 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
+        if name == "MLP":
+            # propagation registers the init specs it resolves ("critical"; see
+            # networks/mlp.py) when it loads: MLP is handed out after that
+            importlib.import_module(".propagation", __name__)
         module = importlib.import_module(_LAZY[name], __name__)
         return module if _LAZY[name] == "." + name else getattr(module, name)
     raise AttributeError(f"module 'initcore' has no attribute {name!r}")

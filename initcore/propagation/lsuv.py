@@ -1,0 +1,206 @@
+"""Layer-sequential unit-variance initialization (LSUV, Mishkin & Matas 2016):
+each layer's weights rescaled on a data batch until its output has variance 1,
+measured by the fused layer kernels."""
+import math
+import warnings
+
+import numpy as np
+
+from ..common.blas import single_threaded_blas
+from ..common.tables import cell, text_table
+from ..common.validation import choice, integer, real
+from ..fills.generator import as_generator
+from ..fills.initializers import expected_moments
+from ..fills.initializers import orthogonal as _orthogonal
+from ..networks import _layers
+from ..networks.activations import get_activation
+from ..networks.mlp import MLP
+from .simulate import FIELDS, _moments
+
+__all__ = ["LSUVResult", "lsuv"]
+
+# What `measure` selects: the kernel's moments of z (pre-activations) or of a.
+_MEASURES = {"pre": slice(0, len(FIELDS)), "post": slice(len(FIELDS), 2 * len(FIELDS))}
+_COLUMNS = (("layer", "d"), ("width", "d"), ("scale", ".4g"), ("iterations", "d"), ("variance", ".6g"),
+            ("converged", "s"))
+
+
+class LSUVResult:
+    """What `lsuv` did to each layer.
+
+    Attributes
+    ----------
+    widths : list of int
+        Each layer's width.
+    scales : list of float
+        The factor each layer's weights were multiplied by, after the
+        orthogonal pre-initialization when there was one (the product of the
+        iterations' factors).
+    iterations : list of int
+        Rescalings of each layer (0 when its variance was within `tol` at once).
+    variances : list of float
+        Each layer's output variance on the batch after its last rescaling,
+        as the kernel measured it.
+    converged : list of bool
+        Whether each variance is within `tol` of 1.
+    measure, tol, max_iter
+        The settings of the run.
+    """
+
+    def __init__(self, widths, scales, iterations, variances, converged, measure, tol, max_iter):
+        self.widths, self.scales, self.iterations, self.variances = widths, scales, iterations, variances
+        self.converged, self.measure, self.tol, self.max_iter = converged, measure, tol, max_iter
+
+    def __len__(self):
+        return len(self.scales)
+
+    def __repr__(self):
+        return (f"<LSUVResult: {len(self)} layers, {sum(self.iterations)} rescalings, "
+                f"{sum(self.converged)} converged>")
+
+    def rows(self):
+        """One dict per layer: layer, width, scale, iterations, variance, converged."""
+        return [{"layer": i + 1, "width": width, "scale": s, "iterations": n, "variance": v,
+                 "converged": "yes" if ok else "no"}
+                for i, (width, s, n, v, ok) in enumerate(zip(self.widths, self.scales, self.iterations,
+                                                             self.variances, self.converged))]
+
+    def table(self):
+        """A readable per-layer table."""
+        body = [[cell(row[key], fmt) for key, fmt in _COLUMNS] for row in self.rows()]
+        what = "pre-activations" if self.measure == "pre" else "activations"
+        return (f"LSUV: variance of the {what} to 1 within {self.tol:g}, at most {self.max_iter} "
+                f"rescalings per layer\n" + text_table([key for key, _ in _COLUMNS], body))
+
+    def __str__(self):
+        return self.table()
+
+
+def lsuv(net, x, *, tol=0.1, max_iter=10, measure="pre", orthogonal=True, seed=None):
+    """Layer-sequential unit-variance initialization of `net`, in place.
+
+    For each layer in order: draw its weights from `initcore.orthogonal`
+    (with ``orthogonal=True``), then, on the batch `x` pushed through the
+    layers below, measure the variance of the layer's output and divide the
+    weights by its square root, until it is 1 within `tol` or after
+    `max_iter` rescalings. Each measurement is one call of the fused layer
+    kernel, which computes the moments in the pass that computes the layer.
+
+    Parameters
+    ----------
+    net : MLP
+        Changed in place: its weights, ``sigma_w2`` and ``labels``
+        (``"orthogonal+lsuv"``, or the old label with ``"+lsuv"``).
+        The biases are left as they are.
+    x : array_like
+        The data batch, of shape (batch, n_0).
+    tol : float
+        A layer is done when ``|variance - 1| <= tol``.
+    max_iter : int
+        At most this many rescalings per layer (>= 1).
+    measure : {"pre", "post"}
+        Measure the variance of the pre-activations ``h = a W + b``
+        (default: the output of Mishkin & Matas' convolution and
+        fully connected layers, before the nonlinearity, which is a layer of
+        its own there) or of the activations ``phi(h)`` (refused for
+        activations bounded within an interval of length 2 or less, such as
+        tanh and sigmoid, whose variance cannot reach 1).
+    orthogonal : bool
+        Start from orthogonal weights (the method's first step); False
+        rescales the weights the network has.
+    seed : int, None, SeedSequence or Generator
+        Draws the orthogonal weights.
+
+    Returns
+    -------
+    LSUVResult
+        The per-layer scales, rescalings and final variances.
+
+    Raises
+    ------
+    ValueError
+        For a bounded activation with ``measure="post"``, or a layer whose
+        output has variance 0 (no rescaling can change
+        it) or values that are not finite on `x`.
+
+    Warns
+    -----
+    RuntimeWarning
+        When a layer is not within `tol` after `max_iter` rescalings.
+
+    Notes
+    -----
+    With zero biases and ``measure="pre"``, ``h`` is linear in the weights,
+    so one rescaling sets its variance to 1 up to rounding; with biases or
+    on the activations it takes a few.
+
+    References
+    ----------
+    D. Mishkin, J. Matas, "All you need is a good init", ICLR 2016,
+    arXiv:1511.06422, Algorithm 1.
+
+    Examples
+    --------
+    >>> import initcore
+    >>> net = initcore.MLP([64] * 21, activation="tanh", init="normal:std=1", seed=0)
+    >>> x = initcore.normal((256, 64), seed=1)
+    >>> result = initcore.lsuv(net, x, seed=2)
+    >>> max(abs(v - 1) for v in result.variances) <= 0.1
+    True
+    """
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be an initcore.MLP, got {type(net).__name__}")
+    tol = real("tol", tol, low=0.0)
+    max_iter = integer("max_iter", max_iter, low=1)
+    measure = choice("measure", measure, tuple(_MEASURES))
+    if not isinstance(orthogonal, (bool, np.bool_)):
+        raise TypeError(f"orthogonal must be True or False, got {orthogonal!r}")
+    if measure == "post":
+        for index, (name, _) in enumerate(net.activations):
+            bounds = get_activation(name)[0].bounds
+            if bounds is not None and (bounds[1] - bounds[0]) ** 2 / 4 <= 1.0:
+                raise ValueError(
+                    f"measure='post' needs activations that can have variance 1, but layer {index + 1}'s "
+                    f"{name} lies in [{bounds[0]:g}, {bounds[1]:g}], where the variance is below "
+                    f"{(bounds[1] - bounds[0]) ** 2 / 4:g} short of saturating every unit; use measure='pre'")
+    a_in = net.input(x)
+    generator = as_generator(seed)
+    fields = _MEASURES[measure]
+    what = "pre-activations" if measure == "pre" else "activations"
+    scales, iterations, variances, converged = [], [], [], []
+    with single_threaded_blas():
+        for index, (w, b, act_id, param), out in net.ping_pong(a_in.shape[0]):
+            if orthogonal:
+                _orthogonal(w.shape, seed=generator, dtype=net.dtype, out=w)
+                net.sigma_w2[index] = w.shape[0] * expected_moments("orthogonal", w.shape)[1] ** 2
+                net.labels[index] = "orthogonal"
+            scale, count = 1.0, 0
+            while True:
+                moments = np.zeros(2 * len(FIELDS))
+                _layers.forward(a_in, w, b, None, out, act_id, param, _layers.Stats(moments))
+                stats = _moments(moments[fields])
+                if stats["nan"] or stats["inf"]:
+                    raise ValueError(f"layer {index + 1}'s {what} are not finite on x ({stats['nan']} NaN, "
+                                     f"{stats['inf']} infinite): LSUV cannot rescale it")
+                variance = stats["var"]
+                if not variance > 0.0:
+                    raise ValueError(f"layer {index + 1}'s {what} have variance {variance:g} on x: no "
+                                     f"rescaling of its weights can make it 1")
+                if abs(variance - 1.0) <= tol or count == max_iter:
+                    break
+                factor = 1.0 / math.sqrt(variance)
+                w *= w.dtype.type(factor)
+                scale *= factor
+                count += 1
+            net.sigma_w2[index] *= scale * scale
+            net.labels[index] += "+lsuv"
+            scales.append(scale)
+            iterations.append(count)
+            variances.append(variance)
+            converged.append(abs(variance - 1.0) <= tol)
+            if not converged[-1]:
+                warnings.warn(f"lsuv: layer {index + 1}'s {what} have variance {variance:.6g} after "
+                              f"{max_iter} rescalings, not within tol={tol:g} of 1", RuntimeWarning,
+                              stacklevel=2)
+            a_in = out
+    return LSUVResult(net.widths[1:], scales, iterations, variances, converged, measure, tol, max_iter)
