@@ -1,12 +1,15 @@
 """The speed and memory ratios the project reports, from the asv workloads.
 
-    python benchmarks/ratios.py [fills|layers|all] [--repeat N] [--widths 256,1024] [--threads N]
+    python benchmarks/ratios.py [fills|layers|torch|all] [--repeat N] [--widths 256,1024] [--threads N]
+                                [--blocks 24]
     python benchmarks/ratios.py layers [--repeat N] [--widths 256,1024] --threads 1,2,4,8,16
                                        [--depth 50] [--no-numpy]
                                        (from any directory; default: all)
 
 fills: initializers and fills (issue 2); layers: the fused layer kernels and
-the whole simulation against the GEMM floor, NumPy and torch (issue 3). With
+the whole simulation against the GEMM floor, NumPy and torch (issue 3); torch:
+initcore.torch.init_module_ on whole models against torch.nn.init (issue 14,
+--blocks 2 for a quick run). With
 a list of thread counts, layers prints the simulation's ratios to the GEMM
 floor as one table row per thread count and width instead.
 
@@ -33,7 +36,9 @@ sys.path.append(os.path.dirname(HERE))
 
 # Modules, not classes: asv imports this file too and must not find the
 # benchmark classes here a second time.
-from benchmarks import bench_fills, bench_initializers, bench_layers, bench_memory, bench_simulate  # noqa: E402
+from benchmarks import (  # noqa: E402
+    bench_fills, bench_initializers, bench_layers, bench_memory, bench_simulate, bench_torch,
+)
 from benchmarks._peers import thread_counts  # noqa: E402
 
 N = 10**8
@@ -354,6 +359,34 @@ def layers_by_threads(threads, repeat=5, widths=bench_simulate.WIDTHS, depth=ben
     print(f"(load average at end: {os.getloadavg()[0]:.1f})\n")
 
 
+def torch_models(blocks, repeat=3):
+    """Issue 14: init_module_ on whole models against torch.nn.init."""
+    if torch_or_none() is None:
+        print("\n## torch (issue 14): torch not installed, skipped")
+        return
+    d_model = bench_torch.InitModule.params[1][0]
+    print(f"\n## torch (issue 14): medians of {repeat} repeats after one warm-up; CPU, pre-filled models\n")
+    print(f"{'ratio':<58} {'value':>10} note")
+    for preset, peer in (("gpt2", "torch.nn.init"), ("torch", "reset_parameters")):
+        mine, bench = timed(bench_torch.InitModule, blocks, d_model, preset, "initcore", repeat=repeat)
+        size = sum(p.numel() for p in bench.model.parameters())
+        del bench
+        theirs = timed(bench_torch.InitModule, blocks, d_model, preset, "torch", repeat=repeat)[0]
+        row(f"init_module_ {preset}, {blocks}x{d_model}: {peer} / initcore", f"{theirs / mine:.2f}x",
+            f"target >= 5; {blocks} blocks, {size / 1e9:.2f} B float32, initcore {mine:.2f} s, torch {theirs:.2f} s")
+    mine, bench = timed(bench_torch.TruncNormalBFloat16, "initcore", repeat=repeat)
+    outside = {"initcore": bench.track_outside_bounds("initcore")}
+    size = sum(p.numel() for p in bench.model.parameters())
+    del bench
+    theirs, bench = timed(bench_torch.TruncNormalBFloat16, "torch", repeat=1)
+    outside["torch"] = bench.track_outside_bounds("torch")
+    del bench
+    row(f"trunc_normal_ bfloat16, GPT-2 small: torch / initcore", f"{theirs / mine:.1f}x",
+        f"target >= 10; {size / 1e6:.0f} M, initcore {mine:.2f} s, torch {theirs:.2f} s (1 repeat)")
+    for impl, count in outside.items():
+        row(f"trunc_normal_ bfloat16, values outside [a, b]: {impl}", f"{count}", "target 0")
+
+
 def thread_list(text):
     """--threads: one count, or several comma-separated."""
     try:
@@ -367,12 +400,14 @@ def thread_list(text):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("section", nargs="?", default="all", choices=["fills", "layers", "all"])
+    parser.add_argument("section", nargs="?", default="all", choices=["fills", "layers", "torch", "all"])
     parser.add_argument("--repeat", type=int, default=5, help="interleaved repeats of the layers section (>= 1)")
     parser.add_argument("--widths", default=",".join(map(str, bench_simulate.WIDTHS)),
                         help="simulation widths of the layers section, comma-separated")
     parser.add_argument("--depth", type=int, default=bench_simulate.DEPTH,
                         help="simulation depth of the thread table (--threads with several counts)")
+    parser.add_argument("--blocks", type=int, default=24,
+                        help="transformer blocks (d_model 2048) of the torch section; 2 for a quick run")
     parser.add_argument("--no-numpy", action="store_true",
                         help="leave NumPy out of the thread table (at width 2048 on one thread it takes minutes)")
     parser.add_argument("--threads", type=thread_list, default=None,
@@ -387,6 +422,8 @@ def main():
     repeat, widths = max(args.repeat, 1), [int(w) for w in args.widths.split(",")]
     if args.depth < 1:
         parser.error(f"--depth must be at least 1, got {args.depth}")
+    if args.blocks < 1:
+        parser.error(f"--blocks must be at least 1, got {args.blocks}")
     torch = torch_or_none()  # first: thread_counts sets torch's count only once it is imported
     versions = f"initcore {initcore.__version__}, numpy {np.__version__}"
     if sweep:
@@ -403,6 +440,8 @@ def main():
             fills()
         if args.section in ("layers", "all"):
             layers(repeat, widths)
+        if args.section in ("torch", "all"):
+            torch_models(args.blocks)
 
 
 if __name__ == "__main__":

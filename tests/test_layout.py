@@ -11,7 +11,7 @@ import initcore
 
 ROOT = Path(initcore.__file__).parent
 # The folders in the order in which they may import each other.
-ORDER = ["common", "fills", "networks", "propagation", "training", "app"]
+ORDER = ["common", "fills", "torch", "networks", "propagation", "training", "app"]
 # `Simulation.plot()` (as pandas' and xarray's plot accessors) reaches the
 # plots on demand: the one import of `app` from below it.
 ACCESSORS = {("propagation.simulate", "app.plots")}
