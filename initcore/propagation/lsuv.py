@@ -17,11 +17,12 @@ from ..networks.activations import get_activation
 from ..networks.mlp import MLP
 from .simulate import FIELDS, _moments
 
-__all__ = ["LSUVResult", "lsuv"]
+__all__ = ["LSUVResult", "check_settings", "lsuv", "rescale_to_unit_variance"]
 
 # What `measure` selects: the kernel's moments of z (pre-activations) or of a.
 _MEASURES = {"pre": slice(0, len(FIELDS)), "post": slice(len(FIELDS), 2 * len(FIELDS))}
-_COLUMNS = (("layer", "d"), ("width", "d"), ("scale", ".4g"), ("iterations", "d"), ("variance", ".6g"),
+_WHAT = {"pre": "pre-activations", "post": "activations"}
+_COLUMNS = (("layer", ""), ("width", "d"), ("scale", ".4g"), ("iterations", "d"), ("variance", ".6g"),
             ("converged", "s"))
 
 
@@ -30,8 +31,11 @@ class LSUVResult:
 
     Attributes
     ----------
+    layers : list of int or str
+        Each layer's number (1 for the first of an `MLP`) or name (a torch
+        module's qualified name).
     widths : list of int
-        Each layer's width.
+        Each layer's width (output features or channels).
     scales : list of float
         The factor each layer's weights were multiplied by, after the
         orthogonal pre-initialization when there was one (the product of the
@@ -47,8 +51,9 @@ class LSUVResult:
         The settings of the run.
     """
 
-    def __init__(self, widths, scales, iterations, variances, converged, measure, tol, max_iter):
-        self.widths, self.scales, self.iterations, self.variances = widths, scales, iterations, variances
+    def __init__(self, layers, widths, scales, iterations, variances, converged, measure, tol, max_iter):
+        self.layers, self.widths = layers, widths
+        self.scales, self.iterations, self.variances = scales, iterations, variances
         self.converged, self.measure, self.tol, self.max_iter = converged, measure, tol, max_iter
 
     def __len__(self):
@@ -60,20 +65,50 @@ class LSUVResult:
 
     def rows(self):
         """One dict per layer: layer, width, scale, iterations, variance, converged."""
-        return [{"layer": i + 1, "width": width, "scale": s, "iterations": n, "variance": v,
+        return [{"layer": layer, "width": width, "scale": s, "iterations": n, "variance": v,
                  "converged": "yes" if ok else "no"}
-                for i, (width, s, n, v, ok) in enumerate(zip(self.widths, self.scales, self.iterations,
-                                                             self.variances, self.converged))]
+                for layer, width, s, n, v, ok in zip(self.layers, self.widths, self.scales, self.iterations,
+                                                      self.variances, self.converged)]
 
     def table(self):
         """A readable per-layer table."""
         body = [[cell(row[key], fmt) for key, fmt in _COLUMNS] for row in self.rows()]
-        what = "pre-activations" if self.measure == "pre" else "activations"
-        return (f"LSUV: variance of the {what} to 1 within {self.tol:g}, at most {self.max_iter} "
+        return (f"LSUV: variance of the {_WHAT[self.measure]} to 1 within {self.tol:g}, at most {self.max_iter} "
                 f"rescalings per layer\n" + text_table([key for key, _ in _COLUMNS], body))
 
     def __str__(self):
         return self.table()
+
+
+def check_settings(tol, max_iter):
+    """`tol` (>= 0) and `max_iter` (>= 1), checked."""
+    return real("tol", tol, low=0.0), integer("max_iter", max_iter, low=1)
+
+
+def rescale_to_unit_variance(measure, rescale, tol, max_iter, what):
+    """Mishkin & Matas' loop for one layer: while ``measure()``, the
+    variance of its output on the batch, is not within `tol` of 1 and fewer
+    than `max_iter` rescalings were made, ``rescale(factor)`` multiplies
+    its weights by ``factor = 1 / sqrt(variance)``. Returns ``(scale,
+    rescalings, variance)``, scale the product of the factors; warns when
+    the variance is still off. `what` names the layer's output in messages."""
+    scale, count = 1.0, 0
+    while True:
+        variance = measure()
+        if not math.isfinite(variance):
+            raise ValueError(f"{what} have variance {variance} on x: LSUV cannot rescale it")
+        if not variance > 0.0:
+            raise ValueError(f"{what} have variance {variance:g} on x: no rescaling of its weights can make it 1")
+        if abs(variance - 1.0) <= tol or count == max_iter:
+            break
+        factor = 1.0 / math.sqrt(variance)
+        rescale(factor)
+        scale *= factor
+        count += 1
+    if abs(variance - 1.0) > tol:
+        warnings.warn(f"lsuv: {what} have variance {variance:.6g} after {max_iter} rescalings, not within "
+                      f"tol={tol:g} of 1", RuntimeWarning, stacklevel=3)
+    return scale, count, variance
 
 
 def lsuv(net, x, *, tol=0.1, max_iter=10, measure="pre", orthogonal=True, seed=None):
@@ -150,8 +185,7 @@ def lsuv(net, x, *, tol=0.1, max_iter=10, measure="pre", orthogonal=True, seed=N
     """
     if not isinstance(net, MLP):
         raise TypeError(f"net must be an initcore.MLP, got {type(net).__name__}")
-    tol = real("tol", tol, low=0.0)
-    max_iter = integer("max_iter", max_iter, low=1)
+    tol, max_iter = check_settings(tol, max_iter)
     measure = choice("measure", measure, tuple(_MEASURES))
     if not isinstance(orthogonal, (bool, np.bool_)):
         raise TypeError(f"orthogonal must be True or False, got {orthogonal!r}")
@@ -166,41 +200,34 @@ def lsuv(net, x, *, tol=0.1, max_iter=10, measure="pre", orthogonal=True, seed=N
     a_in = net.input(x)
     generator = as_generator(seed)
     fields = _MEASURES[measure]
-    what = "pre-activations" if measure == "pre" else "activations"
-    scales, iterations, variances, converged = [], [], [], []
+    scales, iterations, variances = [], [], []
     with single_threaded_blas():
         for index, (w, b, act_id, param), out in net.ping_pong(a_in.shape[0]):
+            what = f"layer {index + 1}'s {_WHAT[measure]}"
             if orthogonal:
                 _orthogonal(w.shape, seed=generator, dtype=net.dtype, out=w)
                 net.sigma_w2[index] = w.shape[0] * expected_moments("orthogonal", w.shape)[1] ** 2
                 net.labels[index] = "orthogonal"
-            scale, count = 1.0, 0
-            while True:
+
+            def measured():
                 moments = np.zeros(2 * len(FIELDS))
                 _layers.forward(a_in, w, b, None, out, act_id, param, _layers.Stats(moments))
                 stats = _moments(moments[fields])
                 if stats["nan"] or stats["inf"]:
-                    raise ValueError(f"layer {index + 1}'s {what} are not finite on x ({stats['nan']} NaN, "
-                                     f"{stats['inf']} infinite): LSUV cannot rescale it")
-                variance = stats["var"]
-                if not variance > 0.0:
-                    raise ValueError(f"layer {index + 1}'s {what} have variance {variance:g} on x: no "
-                                     f"rescaling of its weights can make it 1")
-                if abs(variance - 1.0) <= tol or count == max_iter:
-                    break
-                factor = 1.0 / math.sqrt(variance)
-                w *= w.dtype.type(factor)
-                scale *= factor
-                count += 1
+                    raise ValueError(f"{what} are not finite on x ({stats['nan']} NaN, {stats['inf']} infinite): "
+                                     f"LSUV cannot rescale it")
+                return stats["var"]
+
+            def rescale(factor):
+                np.multiply(w, w.dtype.type(factor), out=w)
+
+            scale, count, variance = rescale_to_unit_variance(measured, rescale, tol, max_iter, what)
             net.sigma_w2[index] *= scale * scale
             net.labels[index] += "+lsuv"
             scales.append(scale)
             iterations.append(count)
             variances.append(variance)
-            converged.append(abs(variance - 1.0) <= tol)
-            if not converged[-1]:
-                warnings.warn(f"lsuv: layer {index + 1}'s {what} have variance {variance:.6g} after "
-                              f"{max_iter} rescalings, not within tol={tol:g} of 1", RuntimeWarning,
-                              stacklevel=2)
             a_in = out
-    return LSUVResult(net.widths[1:], scales, iterations, variances, converged, measure, tol, max_iter)
+    converged = [abs(v - 1.0) <= tol for v in variances]
+    return LSUVResult(list(range(1, net.depth + 1)), net.widths[1:], scales, iterations, variances, converged,
+                      measure, tol, max_iter)
