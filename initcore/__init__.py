@@ -9,7 +9,8 @@ The public API is what this module exports, and the public modules
 lives in one folder per concern, each importing only the folders before it:
 ``common`` (checks, threads, buffers, tables), ``fills`` (the generator and
 the initializers), ``networks`` (activations, layer kernels, `MLP`, losses),
-``propagation`` (`simulate`, mean-field theory, Jacobians), ``training``
+``propagation`` (`simulate`, mean-field theory, Jacobians, the ``critical``
+spec and `lsuv`), ``training``
 (`train`, datasets) and ``app`` (command line, demo, plots).
 """
 try:
