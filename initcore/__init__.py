@@ -67,7 +67,7 @@ _LAZY = {
     "MLP": ".networks.mlp", "Simulation": ".propagation.simulate", "jacobian_spectrum": ".propagation.simulate",
     "simulate": ".propagation.simulate", "TrainResult": ".training.train", "train": ".training.train",
     "datasets": ".datasets", "meanfield": ".meanfield", "lsuv": ".propagation.lsuv",
-    "LSUVResult": ".propagation.lsuv",
+    "LSUVResult": ".common.lsuv",
 }
 
 

@@ -151,3 +151,18 @@ def test_command_line_simulates_a_critical_network(run_cli):
     assert sim["layers"][-1]["q"] == pytest.approx(q_star, rel=0.1)
     bad = run_cli("simulate", "--init", "critical:sigma_b2=0.1", "--activation", "relu")
     assert bad.returncode == 2 and "relu has no critical point at sigma_b2=0.1" in bad.stderr
+
+
+def test_a_fresh_process_resolves_critical_through_initcore_mlp(tmp_path):
+    """The registry is filled when initcore.propagation loads, and
+    ``initcore.MLP`` loads it first: a new interpreter that imports nothing
+    else builds a critical network (He's weights for relu: the MLP draws its
+    first layer's weights first from the seed, as kaiming_normal does)."""
+    import subprocess
+    import sys
+
+    code = ("import initcore; n = initcore.MLP([64, 64], activation='relu', init='critical', seed=0); "
+            "print(n.labels[0], (n.weights[0] == initcore.kaiming_normal((64, 64), seed=0)).all())")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["critical", "True"]

@@ -1,14 +1,11 @@
 """Layer-sequential unit-variance initialization (LSUV, Mishkin & Matas 2016):
 each layer's weights rescaled on a data batch until its output has variance 1,
 measured by the fused layer kernels."""
-import math
-import warnings
-
 import numpy as np
 
 from ..common.blas import single_threaded_blas
-from ..common.tables import cell, text_table
-from ..common.validation import choice, integer, real
+from ..common.lsuv import MEASURED, LSUVResult, check_settings, rescale_to_unit_variance
+from ..common.validation import choice
 from ..fills.generator import as_generator
 from ..fills.initializers import expected_moments
 from ..fills.initializers import orthogonal as _orthogonal
@@ -17,98 +14,10 @@ from ..networks.activations import get_activation
 from ..networks.mlp import MLP
 from .simulate import FIELDS, _moments
 
-__all__ = ["LSUVResult", "check_settings", "lsuv", "rescale_to_unit_variance"]
+__all__ = ["LSUVResult", "lsuv"]
 
 # What `measure` selects: the kernel's moments of z (pre-activations) or of a.
 _MEASURES = {"pre": slice(0, len(FIELDS)), "post": slice(len(FIELDS), 2 * len(FIELDS))}
-_WHAT = {"pre": "pre-activations", "post": "activations"}
-_COLUMNS = (("layer", ""), ("width", "d"), ("scale", ".4g"), ("iterations", "d"), ("variance", ".6g"),
-            ("converged", "s"))
-
-
-class LSUVResult:
-    """What `lsuv` did to each layer.
-
-    Attributes
-    ----------
-    layers : list of int or str
-        Each layer's number (1 for the first of an `MLP`) or name (a torch
-        module's qualified name).
-    widths : list of int
-        Each layer's width (output features or channels).
-    scales : list of float
-        The factor each layer's weights were multiplied by, after the
-        orthogonal pre-initialization when there was one (the product of the
-        iterations' factors).
-    iterations : list of int
-        Rescalings of each layer (0 when its variance was within `tol` at once).
-    variances : list of float
-        Each layer's output variance on the batch after its last rescaling,
-        as the kernel measured it.
-    converged : list of bool
-        Whether each variance is within `tol` of 1.
-    measure, tol, max_iter
-        The settings of the run.
-    """
-
-    def __init__(self, layers, widths, scales, iterations, variances, converged, measure, tol, max_iter):
-        self.layers, self.widths = layers, widths
-        self.scales, self.iterations, self.variances = scales, iterations, variances
-        self.converged, self.measure, self.tol, self.max_iter = converged, measure, tol, max_iter
-
-    def __len__(self):
-        return len(self.scales)
-
-    def __repr__(self):
-        return (f"<LSUVResult: {len(self)} layers, {sum(self.iterations)} rescalings, "
-                f"{sum(self.converged)} converged>")
-
-    def rows(self):
-        """One dict per layer: layer, width, scale, iterations, variance, converged."""
-        return [{"layer": layer, "width": width, "scale": s, "iterations": n, "variance": v,
-                 "converged": "yes" if ok else "no"}
-                for layer, width, s, n, v, ok in zip(self.layers, self.widths, self.scales, self.iterations,
-                                                      self.variances, self.converged)]
-
-    def table(self):
-        """A readable per-layer table."""
-        body = [[cell(row[key], fmt) for key, fmt in _COLUMNS] for row in self.rows()]
-        return (f"LSUV: variance of the {_WHAT[self.measure]} to 1 within {self.tol:g}, at most {self.max_iter} "
-                f"rescalings per layer\n" + text_table([key for key, _ in _COLUMNS], body))
-
-    def __str__(self):
-        return self.table()
-
-
-def check_settings(tol, max_iter):
-    """`tol` (>= 0) and `max_iter` (>= 1), checked."""
-    return real("tol", tol, low=0.0), integer("max_iter", max_iter, low=1)
-
-
-def rescale_to_unit_variance(measure, rescale, tol, max_iter, what):
-    """Mishkin & Matas' loop for one layer: while ``measure()``, the
-    variance of its output on the batch, is not within `tol` of 1 and fewer
-    than `max_iter` rescalings were made, ``rescale(factor)`` multiplies
-    its weights by ``factor = 1 / sqrt(variance)``. Returns ``(scale,
-    rescalings, variance)``, scale the product of the factors; warns when
-    the variance is still off. `what` names the layer's output in messages."""
-    scale, count = 1.0, 0
-    while True:
-        variance = measure()
-        if not math.isfinite(variance):
-            raise ValueError(f"{what} have variance {variance} on x: LSUV cannot rescale it")
-        if not variance > 0.0:
-            raise ValueError(f"{what} have variance {variance:g} on x: no rescaling of its weights can make it 1")
-        if abs(variance - 1.0) <= tol or count == max_iter:
-            break
-        factor = 1.0 / math.sqrt(variance)
-        rescale(factor)
-        scale *= factor
-        count += 1
-    if abs(variance - 1.0) > tol:
-        warnings.warn(f"lsuv: {what} have variance {variance:.6g} after {max_iter} rescalings, not within "
-                      f"tol={tol:g} of 1", RuntimeWarning, stacklevel=3)
-    return scale, count, variance
 
 
 def lsuv(net, x, *, tol=0.1, max_iter=10, measure="pre", orthogonal=True, seed=None):
@@ -203,7 +112,7 @@ def lsuv(net, x, *, tol=0.1, max_iter=10, measure="pre", orthogonal=True, seed=N
     scales, iterations, variances = [], [], []
     with single_threaded_blas():
         for index, (w, b, act_id, param), out in net.ping_pong(a_in.shape[0]):
-            what = f"layer {index + 1}'s {_WHAT[measure]}"
+            what = f"layer {index + 1}'s {MEASURED[measure]}"
             if orthogonal:
                 _orthogonal(w.shape, seed=generator, dtype=net.dtype, out=w)
                 net.sigma_w2[index] = w.shape[0] * expected_moments("orthogonal", w.shape)[1] ** 2

@@ -3,7 +3,7 @@ through a forward hook until its output has variance 1 on a data batch."""
 import torch
 from torch import nn
 
-from ..propagation.lsuv import LSUVResult, check_settings, rescale_to_unit_variance
+from ..common.lsuv import LSUVResult, check_settings, rescale_to_unit_variance
 from .functional import keyed, name_word, orthogonal_, resolve_seed, seed_sequence
 
 __all__ = ["lsuv_"]
