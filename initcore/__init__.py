@@ -9,7 +9,8 @@ The public API is what this module exports, and the public modules
 lives in one folder per concern, each importing only the folders before it:
 ``common`` (checks, threads, buffers, tables), ``fills`` (the generator and
 the initializers), ``networks`` (activations, layer kernels, `MLP`, losses),
-``propagation`` (`simulate`, mean-field theory, Jacobians), ``training``
+``propagation`` (`simulate`, mean-field theory, Jacobians, the ``critical``
+spec and `lsuv`), ``training``
 (`train`, datasets) and ``app`` (command line, demo, plots).
 """
 try:
@@ -39,10 +40,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Generator",
+    "LSUVResult",
     "MLP",
     "Simulation",
     "TrainResult",
     "jacobian_spectrum",
+    "lsuv",
     "simulate",
     "train",
     "activations",
@@ -63,7 +66,8 @@ __all__ = [
 _LAZY = {
     "MLP": ".networks.mlp", "Simulation": ".propagation.simulate", "jacobian_spectrum": ".propagation.simulate",
     "simulate": ".propagation.simulate", "TrainResult": ".training.train", "train": ".training.train",
-    "datasets": ".datasets", "meanfield": ".meanfield",
+    "datasets": ".datasets", "meanfield": ".meanfield", "lsuv": ".propagation.lsuv",
+    "LSUVResult": ".common.lsuv",
 }
 
 
@@ -71,6 +75,10 @@ def __getattr__(name):
     if name in _LAZY:
         import importlib
 
+        if name == "MLP":
+            # propagation registers the init specs it resolves ("critical"; see
+            # networks/mlp.py) when it loads: MLP is handed out after that
+            importlib.import_module(".propagation", __name__)
         module = importlib.import_module(_LAZY[name], __name__)
         return module if _LAZY[name] == "." + name else getattr(module, name)
     raise AttributeError(f"module 'initcore' has no attribute {name!r}")

@@ -234,7 +234,7 @@ def test_every_claim_is_reported_as_reproduced():
 def test_the_table_rows():
     rows = [run.row() for case in _demo.CASES for run in _runs(case)]
     assert [r["case"] for r in rows] == ["zero"] * 4 + ["constant"] * 3 + ["small"] * 6 + ["large"] * 3 + \
-        ["remedies"] * 8
+        ["remedies"] * 8 + ["fixes"] * 5
     assert all(list(r) == list(_demo.COLUMNS) for r in rows)
     text = _demo.format_rows(rows)
     lines = text.splitlines()

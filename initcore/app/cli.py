@@ -253,7 +253,7 @@ def _plain_table(rows, columns, spec=".4g", left=0):
     return text_table(list(columns), body, left)
 
 
-def _prepare_simulations(args, default_inits, backward, units=False, bias=0.0):
+def _prepare_simulations(args, default_inits, backward, units=False, bias="auto"):
     """The --init specs (`default_inits` when none is given). Every check
     comes before the first simulation: the activation, the memory, each
     spec and the bias (by drawing one layer), and the --plot path."""
@@ -263,19 +263,19 @@ def _prepare_simulations(args, default_inits, backward, units=False, bias=0.0):
     _checked("--activation", args.activation, get_activation)
     _check_simulation_memory(args, len(specs), backward, units)
 
-    def layer(init, bias=0.0):
+    def layer(init, bias="auto"):
         return MLP([args.width] * 2, activation=args.activation, init=init, bias=bias, seed=0, dtype=args.dtype)
 
-    for spec in specs:
-        _checked("--init", spec, layer)
-    if bias:
+    if bias != "auto":
         _checked("--bias-std", args.bias_std, lambda _: layer("zeros", bias))
+    for spec in specs:
+        _checked("--init", spec, lambda init: layer(init, bias))
     if args.plot is not None:
         _prepare_output("--plot", args.plot)
     return specs
 
 
-def _simulations(args, specs, backward=True, units=False, bias=0.0):
+def _simulations(args, specs, backward=True, units=False, bias="auto"):
     """One simulation per spec of the --depth x --width network, one network alive at a time."""
     widths = [args.width] * (args.depth + 1)
     sims = [simulate(MLP(widths, activation=args.activation, init=spec, bias=bias, seed=args.seed, dtype=args.dtype),
@@ -291,7 +291,8 @@ def _simulations(args, specs, backward=True, units=False, bias=0.0):
 def run_simulate(args):
     """The `simulate` command: one simulation per initializer, tables of
     measurement beside mean-field theory."""
-    bias = ("normal", {"std": args.bias_std}) if args.bias_std > 0 else 0.0
+    # "auto": no bias, or N(0, sigma_b2) under --init critical:sigma_b2=...
+    bias = ("normal", {"std": args.bias_std}) if args.bias_std > 0 else "auto"
     specs = _prepare_simulations(args, SIMULATE_INITS, not args.no_backward, args.units, bias)
     sims = _simulations(args, specs, not args.no_backward, args.units, bias)
     if args.format == "json":
@@ -433,7 +434,8 @@ def _network_options(parser, depth, width, batch, inits):
     _activation_option(parser)
     parser.add_argument("--init", action="append", metavar="SPEC",
                         help="weight initializer NAME or NAME:key=value,... (e.g. normal:std=0.01), NAME one of: "
-                             f"{', '.join(list_initializers())}; repeat or separate by commas to compare "
+                             f"{', '.join(list_initializers())}, or critical[:sigma_b2=S] (on the "
+                             "activation's critical line, chi1 = 1); repeat or separate by commas to compare "
                              f"(default: {','.join(inits)})")
     parser.add_argument("--depth", type=_positive("--depth"), default=depth,
                         help=f"number of layers (default: {depth})")
@@ -455,7 +457,8 @@ def _parser():
     sub = parser.add_subparsers(dest="command")
     sim = sub.add_parser("simulate", help="push a batch through a deep network: per-layer statistics beside theory")
     _network_options(sim, 50, 512, 512, SIMULATE_INITS)
-    sim.add_argument("--bias-std", type=float, default=0.0, help="biases ~ N(0, bias_std^2) (default: 0, no bias)")
+    sim.add_argument("--bias-std", type=float, default=0.0, help="biases ~ N(0, bias_std^2) (default: 0, no bias, "
+                     "or N(0, sigma_b2) under --init critical:sigma_b2=...)")
     sim.add_argument("--no-backward", action="store_true", help="forward pass only (default: forward and backward)")
     sim.add_argument("--units", action="store_true",
                      help="with --json: also each layer's per-unit mean and variance of the activations "

@@ -16,7 +16,15 @@ a sigmoid output unit trained with binary cross-entropy, 1000 examples):
 * ``large``: 500 normalized features, 500-128x9-1 tanh and sigmoid from
   N(0, 1), beside the tanh network from Xavier;
 * ``remedies``: Xavier (tanh), He (relu), orthogonal (tanh) and LeCun
-  (selu) on moons (2-16-16-1) and on the 500-feature set (500-32x9-1).
+  (selu) on moons (2-16-16-1) and on the 500-feature set (500-32x9-1);
+* ``fixes``: initializers that fix a deep network, at lr 0.01: a 50-layer
+  tanh network on moons (2-32x50-1) from N(0, 1), from ``critical`` at
+  sigma_b2 = 0.05 and from LSUV, and a 20-layer relu network (2-32x20-1)
+  from N(0, 0.01^2), as drawn and rescaled by LSUV.
+
+An init ending in ``+lsuv`` is the network drawn from the init before it,
+then rescaled by `initcore.lsuv` (``orthogonal=False``) on the training set:
+``orthogonal+lsuv`` is Mishkin & Matas' LSUV.
 
 Each case is one `Case` record of `CASE_TABLE`: its runs, title, note,
 claim sentence and checks. `run_demo` trains, and with an output directory
@@ -34,16 +42,21 @@ from ..training import datasets
 from ..networks.mlp import MLP
 from ..common.progress import Progress
 from ..common.tables import cell, rows_text, text_table
+from ..propagation.lsuv import lsuv
 from ..propagation.simulate import simulate
 from ..training.train import train
 
 __all__ = ["CASES", "CASE_TABLE", "Case", "DemoRun", "Scheme", "checks", "format_rows", "run_demo",
            "train_cases", "verdict"]
 
-# The training settings shared by every run.
+# The training settings shared by every run (the fixes case's deep networks
+# take lr FIXES_LR).
 N_SAMPLES = 1000
 N_FEATURES = 500
 LR = 0.1
+FIXES_LR = 0.01
+# The suffix of an init that LSUV rescales after drawing (see the module's docstring).
+_LSUV = "+lsuv"
 BATCH = 32
 DTYPE = "float32"
 # Columns of the rows, in order.
@@ -77,7 +90,8 @@ LEGEND = (
     "layer's width; sat, dead: saturated activations and dead units (0 on every input) over the "
     "hidden layers; |dW1|, |dWL|: Frobenius norm of the loss gradient of the first and the last "
     "layer, ratio = |dW1|/|dWL|; @0 at initialization, @end after training. Every network ends in "
-    "one sigmoid unit (binary cross-entropy); float32, SGD lr 0.1, batch 32, 1000 examples; "
+    "one sigmoid unit (binary cross-entropy); float32, SGD lr 0.1 (0.01 in the fixes case), batch 32, "
+    "1000 examples; +lsuv: rescaled by LSUV on the training set before training; "
     "(ref) marks a well-initialized reference.")
 # The figures of each case and data set: (file suffix, title, what it shows).
 _FIGURE_KINDS = (
@@ -99,14 +113,14 @@ class Scheme:
     """One training run of the demo: a network, an initializer, a data set
     and an epoch budget."""
 
-    def __init__(self, case, dataset, widths, activation, init, epochs, role="claim"):
+    def __init__(self, case, dataset, widths, activation, init, epochs, role="claim", lr=LR):
         self.case, self.dataset, self.widths = case, dataset, list(widths)
-        self.activation, self.init, self.epochs, self.role = activation, init, epochs, role
+        self.activation, self.init, self.epochs, self.role, self.lr = activation, init, epochs, role, lr
 
     @property
     def key(self):
         """What determines the run's result (for runs shared between cases)."""
-        return (self.dataset, tuple(self.widths), self.activation, self.init, self.epochs)
+        return (self.dataset, tuple(self.widths), self.activation, self.init, self.epochs, self.lr)
 
     @property
     def label(self):
@@ -251,10 +265,12 @@ def train_cases(case="all", seed=0, progress=None):
                 data[s.dataset] = X, y, linear_accuracy(X, y)
             X, y, linear = data[s.dataset]
             acts = [s.activation] * (len(s.widths) - 2) + ["sigmoid"]
-            net = MLP(s.widths, activation=acts, init=s.init, seed=seed + 1, dtype=DTYPE)
+            net = MLP(s.widths, activation=acts, init=s.init.removesuffix(_LSUV), seed=seed + 1, dtype=DTYPE)
+            if s.init.endswith(_LSUV):
+                lsuv(net, X, orthogonal=False)
             weights0 = [w.copy() for w in net.weights]
-            sim0 = simulate(net, X, loss="bce", targets=y, seed=seed + 3, lr=LR, progress=False)
-            result = train(net, X, y, lr=LR, batch_size=BATCH, epochs=s.epochs, seed=seed + 2,
+            sim0 = simulate(net, X, loss="bce", targets=y, seed=seed + 3, lr=s.lr, progress=False)
+            result = train(net, X, y, lr=s.lr, batch_size=BATCH, epochs=s.epochs, seed=seed + 2,
                            progress=False, callback=step)
             runs[key] = (X, y, net, weights0, sim0, result, linear)
     return [DemoRun(s, *runs[s.key]) for s in plan]
@@ -492,6 +508,45 @@ def _remedies_checks(rows):
              r["best_accuracy"] >= 0.95) for r in _claims(rows)]
 
 
+def _is_fix(r):
+    """A row of the fixes case trained from `critical` or rescaled by LSUV."""
+    return r["init"].startswith("critical") or r["init"].endswith(_LSUV)
+
+
+def _fixes_sentence(rows, runs):
+    parts = []
+    for activation in ("tanh", "relu"):
+        broken = [r for r in rows if r["activation"] == activation and not _is_fix(r)]
+        fixed = [r for r in rows if r["activation"] == activation and _is_fix(r)]
+        for r in broken:
+            parts.append(f"the {r['network']} {activation} network from {r['init']} ends at {_acc(r)} (best "
+                         f"{r['best_accuracy']:.3f}, where a logistic regression gets {r['linear_accuracy']:.3f}), "
+                         f"with weight gradients |dW1| = {_e(r['grad_first_init'])} and |dWL| = "
+                         f"{_e(r['grad_last_init'])} at initialization")
+        parts += [f"from {r['init']} it reaches {r['best_accuracy']:.3f} and ends at {_acc(r)} ({_reached(r)})"
+                  for r in fixed]
+    epochs = rows[0]["epochs"] if rows else 0
+    text = f"On moons, {epochs} epochs at lr {FIXES_LR:g}: " + "; ".join(parts)
+    if runs:
+        critical = [run for run in runs if run.scheme.init.startswith("critical")]
+        text += "".join(f". {run.scheme.init} draws the {run.scheme.activation} layers with sigma_w2 = "
+                        f"{run.net.sigma_w2[1]:.4g} and sigma_b2 = {run.net.sigma_b2[1]:.3g}, on the critical line"
+                        for run in critical)
+    return text + "."
+
+
+def _fixes_checks(rows):
+    out = []
+    for r in rows:
+        name = f"{r['init']} {r['activation']} ({r['network']})"
+        if _is_fix(r):
+            out.append((f"{name}: reaches 95% accuracy within {r['epochs']} epochs", r["best_accuracy"] >= 0.95))
+        else:
+            out.append((f"{name}: best accuracy no better than a logistic regression's {r['linear_accuracy']:.3f}",
+                        r["best_accuracy"] <= r["linear_accuracy"]))
+    return out
+
+
 @dataclass(frozen=True)
 class Case:
     """One case of the demo (a failure case or the remedies), and all the
@@ -507,7 +562,7 @@ class Case:
         The explanation under the measurements in the report.
     runs : tuple of tuple
         The trainings, as the `Scheme` arguments after the case:
-        ``(dataset, widths, activation, init, epochs[, role])``.
+        ``(dataset, widths, activation, init, epochs[, role[, lr]])``.
     sentence : callable
         ``sentence(rows, runs)``: what the case's rows measured, in a
         sentence or two; `runs`, the case's `DemoRun` objects or None.
@@ -533,6 +588,10 @@ _DEEP = (N_FEATURES,) + (32,) * 9 + (1,)
 _WIDE = (N_FEATURES,) + (128,) * 9 + (1,)
 # The small random weights: (initializer, how the report writes it).
 _SMALL_INITS = (("normal:std=0.01", "N(0, 0.01^2)"), ("uniform:low=-0.01,high=0.01", "U(-0.01, 0.01)"))
+# The fixes case: a 50-layer tanh network and a 20-layer relu network on moons.
+_DEEP_TANH = (2,) + (32,) * 50 + (1,)
+_DEEP_RELU = (2,) + (32,) * 20 + (1,)
+_FIXES_EPOCHS = 20
 _REMEDY_PAIRS = (("tanh", "xavier_normal"), ("relu", "kaiming_normal"), ("tanh", "orthogonal"),
                  ("selu", "lecun_normal"))
 # The cases in report order.
@@ -575,6 +634,20 @@ CASE_TABLE = (
          runs=(tuple(("moons", _SHALLOW, act, init, 50) for act, init in _REMEDY_PAIRS)
                + tuple(("high_dimensional", _DEEP, act, init, 20) for act, init in _REMEDY_PAIRS)),
          sentence=_remedies_sentence, checks=_remedies_checks),
+    Case(name="fixes", title="Initializers that fix a deep network: critical and LSUV",
+         note="N(0, 1) weights put the 50-layer tanh network in the chaotic phase (chi1 > 1): its "
+              "units saturate and its gradients explode toward the input. `critical` puts every layer on "
+              "the critical line chi1 = 1 of mean-field theory (Schoenholz et al. 2017), where signals and "
+              "gradients cross any depth; LSUV (Mishkin & Matas 2016) takes orthogonal weights and rescales "
+              "each layer, in order, until its pre-activations have variance 1 on the training set. "
+              "N(0, 0.01^2) shrinks the relu network's signal by 0.01^2 x 32 / 2 = 1.6e-3 a layer; LSUV "
+              "rescales the same weights and the network trains.",
+         runs=(("moons", _DEEP_TANH, "tanh", "normal:std=1", _FIXES_EPOCHS, "claim", FIXES_LR),
+               ("moons", _DEEP_TANH, "tanh", "critical:sigma_b2=0.05", _FIXES_EPOCHS, "claim", FIXES_LR),
+               ("moons", _DEEP_TANH, "tanh", "orthogonal" + _LSUV, _FIXES_EPOCHS, "claim", FIXES_LR),
+               ("moons", _DEEP_RELU, "relu", "normal:std=0.01", _FIXES_EPOCHS, "claim", FIXES_LR),
+               ("moons", _DEEP_RELU, "relu", "normal:std=0.01" + _LSUV, _FIXES_EPOCHS, "claim", FIXES_LR)),
+         sentence=_fixes_sentence, checks=_fixes_checks),
 )
 CASES = tuple(c.name for c in CASE_TABLE)
 CASE_CHOICES = (*CASES, "all")
@@ -691,7 +764,7 @@ def run_demo(case="all", out=None, seed=0, progress=None, *, runs_out=None):
 
     Parameters
     ----------
-    case : {"zero", "constant", "small", "large", "remedies", "all"}
+    case : {"zero", "constant", "small", "large", "remedies", "fixes", "all"}
     out : str or path-like, optional
         A directory (created if needed) for the figures and ``report.md``;
         None writes nothing. Without matplotlib the report has no figures

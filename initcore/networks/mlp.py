@@ -1,5 +1,6 @@
 """Fully connected networks at initialization, run by the fused layer kernels."""
 import collections.abc
+import math
 import numbers
 
 import numpy as np
@@ -11,7 +12,32 @@ from ..fills.initializers import _canonical, expected_moments, initialize
 from ..common.validation import as_dtype, integer, real, real_array
 from .activations import get_activation
 
-__all__ = ["MLP", "parse_activation", "parse_init"]
+__all__ = ["MLP", "parse_activation", "parse_init", "register_resolver"]
+
+# Initializer specs that a later folder resolves, by name: "critical" needs
+# mean-field theory (propagation), which is built on this module and so cannot
+# be imported here. `initcore.propagation` registers its resolvers when it
+# loads, and initcore.MLP is handed out only after that (initcore/__init__.py).
+_RESOLVERS = {}
+
+
+def register_resolver(name, resolve):
+    """Make `name` an initializer spec of `MLP` that `resolve` turns into a
+    concrete one, layer by layer.
+
+    ``resolve(params, activation, param, shape)`` gets the spec's parameters,
+    the layer's canonical activation name and parameter, and the weight shape
+    ``(n_in, n_out)``; it returns ``(weight spec, sigma_b2)``: a registered
+    initializer as ``(name, params)``, and the bias variance that the spec
+    asks for, which `MLP` draws the biases with when ``bias="auto"``.
+    """
+    _RESOLVERS[name.lower()] = resolve
+
+
+def _spec_name(name):
+    """A spec's name, canonical: a resolver's, or a registered initializer's."""
+    key = name.lower() if isinstance(name, str) else name
+    return key if key in _RESOLVERS else _canonical(name)
 
 
 def _split_spec(spec, kind):
@@ -44,7 +70,7 @@ def parse_init(spec):
     if not isinstance(spec, str):
         raise TypeError(f"an initializer spec must be a string, got {spec!r}")
     name, params = _split_spec(spec, "initializer")
-    return _canonical(name), params
+    return _spec_name(name), params
 
 
 def parse_activation(spec, what="activation"):
@@ -145,7 +171,7 @@ class _Init:
             self.name, self.params = parse_init(spec)
         elif isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str) \
                 and isinstance(spec[1], dict):
-            self.name, self.params = _canonical(spec[0]), dict(spec[1])
+            self.name, self.params = _spec_name(spec[0]), dict(spec[1])
         elif isinstance(spec, np.ndarray):
             self.name, self.params, self.array = "array", {}, spec
         elif callable(spec):
@@ -154,6 +180,17 @@ class _Init:
             raise TypeError(
                 f"{what} must be an initializer name, (name, params), 'name:key=value', a callable "
                 f"(shape, seed, dtype) -> array, or an array; got {spec!r}")
+
+    def resolve(self, activation, shape, what):
+        """The initializer that draws this layer's weights, and the bias
+        variance the spec asks for (None where it asks for none)."""
+        if self.name not in _RESOLVERS:
+            return self, None
+        try:
+            spec, sigma_b2 = _RESOLVERS[self.name](dict(self.params), *activation, shape)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{what} {self.label()!r}: {exc}") from None
+        return _Init(spec, what), sigma_b2
 
     def label(self):
         if not self.params:
@@ -204,10 +241,15 @@ class MLP:
         ``(name, params)``, a callable ``f(shape, seed, dtype) -> array``
         drawing from the `initcore.Generator` it is given, or the weights
         themselves, of shape ``(n_in, n_out)``. Fans follow the ``in_out``
-        layout.
-    bias : float, None, or an initializer spec, or list of them
-        A constant for every bias (default 0), None for no bias, or an
-        initializer as for `init`, of shape ``(n_out,)``.
+        layout. ``"critical"`` and ``"critical:sigma_b2=..."`` put each
+        layer on the critical line of its activation (see
+        `initcore.propagation.critical`).
+    bias : "auto", float, None, or an initializer spec, or list of them
+        "auto" (the default): 0 for every bias, except under a spec that asks
+        for a bias variance (``"critical:sigma_b2=0.05"``), whose biases are
+        drawn from N(0, sigma_b2). Otherwise a constant for every bias, None
+        for no bias, or an initializer as for `init`, of shape ``(n_out,)``;
+        under such a spec its second moment must be the spec's sigma_b2.
     seed : int, None, numpy.random.SeedSequence or initcore.Generator
         Every weight, then bias, layer by layer, comes from this one seed.
     dtype : float32 or float64
@@ -231,7 +273,7 @@ class MLP:
     (2, [2.0, 2.0])
     """
 
-    def __init__(self, widths, activation="tanh", init="xavier_normal", bias=0.0, *, seed=None,
+    def __init__(self, widths, activation="tanh", init="xavier_normal", bias="auto", *, seed=None,
                  dtype="float32"):
         if isinstance(widths, (str, bytes, bytearray, memoryview, collections.abc.Set, collections.abc.Mapping)):
             raise TypeError(f"widths must be a list, tuple or array of ints, got {type(widths).__name__} "
@@ -257,14 +299,22 @@ class MLP:
         self.weights, self.biases, self.sigma_w2, self.sigma_b2 = [], [], [], []
         self.labels = []
         for layer, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
-            init_ = inits[layer]
+            what = f"init of layer {layer + 1}"
+            init_, wanted_b2 = inits[layer].resolve(self.activations[layer], (n_in, n_out), what)
             w = init_.draw((n_in, n_out), generator, self.dtype, f"weights of layer {layer + 1}")
             self.weights.append(w)
             self.sigma_w2.append(n_in * init_.second_moment((n_in, n_out), w))
-            b, sigma_b2 = self._bias(bias_specs[layer], n_out, generator, layer)
+            spec = bias_specs[layer]
+            if isinstance(spec, str) and spec == "auto":
+                spec = ("normal", {"std": math.sqrt(wanted_b2)}) if wanted_b2 else 0.0
+            b, sigma_b2 = self._bias(spec, n_out, generator, layer)
+            if wanted_b2 is not None and not math.isclose(sigma_b2, wanted_b2, rel_tol=1e-12, abs_tol=0.0):
+                raise ValueError(f"{what} {inits[layer].label()!r} needs biases of variance sigma_b2 = "
+                                 f"{wanted_b2:g}, but bias={bias_specs[layer]!r} has {sigma_b2:g}; "
+                                 f"leave bias='auto'")
             self.biases.append(b)
             self.sigma_b2.append(sigma_b2)
-            self.labels.append(init_.label())
+            self.labels.append(inits[layer].label())
 
     def _bias(self, spec, n_out, generator, layer):
         if spec is None or spec is False:

@@ -840,16 +840,20 @@ def critical_line(activation, sigma_b2, *, param=None, return_q_star=False):
 
     # homogeneity check: sigma_b2(q) == 0 up to rounding
     probe = np.logspace(-4, 4, 9)
-    bias, weight = _bias_of_q(act, probe)
+    bias, _ = _bias_of_q(act, probe)
     if np.all(np.abs(bias) <= 1e-12 * probe):
+        # phi' is constant on each half-line, so E[phi'^2] = (phi'(-1)^2 +
+        # phi'(1)^2) / 2 in closed form: relu's point is He's sigma_w2 = 2 exactly
+        slopes = act.dphi(np.array([-1.0, 1.0]))
+        critical = float(2.0 / np.sum(slopes * slopes))
         zero = flat == 0
-        out_w[zero] = weight[4]  # out_q stays NaN: every q is a fixed point there
+        out_w[zero] = critical  # out_q stays NaN: every q is a fixed point there
         if targets.ndim == 0 and not zero[0]:
             raise ValueError(
                 f"{act.name} has no critical point at sigma_b2={flat[0]:g}: chi1 = sigma_w2 / "
-                f"{weight[4]:.6g} at every q, so chi1 = 1 needs sigma_w2 = {weight[4]:.6g}, where q^l "
+                f"{critical:.6g} at every q, so chi1 = 1 needs sigma_w2 = {critical:.6g}, where q^l "
                 f"grows by sigma_b2 every layer and never reaches a fixed point; the critical point of "
-                f"{act.name} is sigma_w2 = {weight[4]:.6g} at sigma_b2 = 0")
+                f"{act.name} is sigma_w2 = {critical:.6g} at sigma_b2 = 0")
     elif flat.size:
         width = _MAX_SEGMENT.get(act.name)
         q_cap = _Q_LINE_MAX if width is None else min(
