@@ -231,18 +231,13 @@ def test_readme_prose_quotes_only_numbers_the_demo_prints():
         assert needle in prose, needle
 
 
-def test_no_user_facing_text_says_seeds_for_the_teaching_material():
+def test_no_user_facing_text_says_seeds_for_the_teaching_material(run_cli):
     """"the seeds' claims" read like the random seed: the demo's --help, the
     CLI's help and every docstring of the package say "classic failure
     cases" instead (the check failed on the demo's --help before)."""
     import pathlib
-    import subprocess
-    import sys
 
-    help_text = subprocess.run([sys.executable, "-m", "initcore", "demo", "--help"],
-                               capture_output=True, text=True, check=True).stdout
-    top_help = subprocess.run([sys.executable, "-m", "initcore", "--help"],
-                              capture_output=True, text=True, check=True).stdout
+    help_text, top_help = run_cli("demo", "--help").stdout, run_cli("--help").stdout
     assert "classic failure cases" in help_text
     package = pathlib.Path(_demo.__file__).parents[1]
     sources = [p.read_text() for p in package.rglob("*.py")]
