@@ -10,7 +10,8 @@ lives in one folder per concern, each importing only the folders before it:
 ``common`` (checks, threads, buffers, tables), ``fills`` (the generator and
 the initializers), ``networks`` (activations, layer kernels, `MLP`, losses),
 ``propagation`` (`simulate`, mean-field theory, Jacobians), ``training``
-(`train`, datasets) and ``app`` (command line, demo, plots).
+(`train`, datasets), ``sweeps`` (`sweep`: grids of networks in parallel,
+stored and resumable) and ``app`` (command line, demo, plots).
 """
 try:
     from .fills import _random  # noqa: F401  (compiled; absent in a source checkout)
@@ -44,6 +45,8 @@ __all__ = [
     "TrainResult",
     "jacobian_spectrum",
     "simulate",
+    "sweep",
+    "read_sweep",
     "train",
     "activations",
     "datasets",
@@ -63,7 +66,7 @@ __all__ = [
 _LAZY = {
     "MLP": ".networks.mlp", "Simulation": ".propagation.simulate", "jacobian_spectrum": ".propagation.simulate",
     "simulate": ".propagation.simulate", "TrainResult": ".training.train", "train": ".training.train",
-    "datasets": ".datasets", "meanfield": ".meanfield",
+    "datasets": ".datasets", "meanfield": ".meanfield", "sweep": ".sweeps.sweep", "read_sweep": ".sweeps.store",
 }
 
 
