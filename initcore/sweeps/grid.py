@@ -221,8 +221,9 @@ def expand(grid, task="simulate"):
     Returns
     -------
     list of dict
-        One canonical config per point, in the grid's order (the last
-        parameter varying fastest); each holds every parameter of its task.
+        One canonical config per point, in the order of `PARAMETERS` (the
+        later a parameter there, the faster it varies); each holds every
+        parameter of its task.
 
     Raises
     ------
