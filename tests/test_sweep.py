@@ -1,14 +1,20 @@
 """initcore.sweep: the grid and its checks, the point results, the Parquet
 store (resume, duplicates, damaged files), the backends giving the same
-bits, the fitted trainability constant, and the `initcore sweep` command.
-
-The crash tests (a worker or the driver killed mid-sweep) are in
-test_sweep_reliability.py."""
+bits, the fitted trainability constant, the `initcore sweep` command; and
+crashes: a worker process killed mid-sweep (on a real Dask LocalCluster of
+2 processes bound to 127.0.0.1, and in the local process pool), and the
+driver killed with SIGKILL mid-sweep and rerun: every point is stored
+exactly once, and the final table equals an uninterrupted run's, bit for
+bit, whatever the number of workers."""
 import hashlib
 import json
 import math
 import os
-import warnings
+import signal
+import subprocess
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -34,9 +40,10 @@ def table_bytes(table):
 
 
 def stored_rows(folder):
-    """Every row of every Parquet file in `folder`, duplicates kept."""
-    return [row for name in sorted(os.listdir(folder)) if name.endswith(".parquet")
-            for row in pq.read_table(os.path.join(folder, name), columns=["key"]).to_pylist()]
+    """The key of every row of every finished Parquet file in `folder`,
+    duplicates kept."""
+    return [key for name in sorted(os.listdir(folder)) if name.startswith("part-") and name.endswith(".parquet")
+            for key in pq.read_table(os.path.join(folder, name), columns=["key"]).column("key").to_pylist()]
 
 
 # --- the grid --------------------------------------------------------------
@@ -169,7 +176,7 @@ def test_resume_skips_stored_points_and_a_larger_grid_runs_only_the_new(tmp_path
     assert (again.ran, again.skipped) == (0, 6)
     bigger = initcore.sweep(tmp_path, {**SMALL, "seed": [0, 1]}, workers=1)
     assert (bigger.ran, bigger.skipped) == (6, 6)
-    keys = [row["key"] for row in stored_rows(tmp_path)]
+    keys = stored_rows(tmp_path)
     assert len(keys) == len(set(keys)) == 12
     assert initcore.read_sweep(tmp_path).num_rows == 12 and first.table().num_rows == 6
 
@@ -330,3 +337,125 @@ def test_a_digits_train_sweep_fits_c_and_prints_the_table(run_cli, tmp_path):
     assert "mean accuracy per (sigma_w2, depth)" in done.stdout
     rows = [line for line in done.stdout.splitlines() if line.startswith("tanh")]
     assert len(rows) == 2
+
+
+def test_importing_initcore_and_the_sweep_loads_no_optional_dependency(tmp_path):
+    from conftest import subprocess_env
+
+    code = ("import sys, initcore; initcore.sweep; initcore.read_sweep; "
+            "print(sorted(m for m in ('pyarrow', 'dask', 'distributed', 'sklearn') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=subprocess_env(),
+                          cwd=tmp_path, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+# --- crashes -----------------------------------------------------------------
+
+# Points of tens of milliseconds, so that a kill lands while others are in flight.
+GRID = {"sigma_w2": [0.8, 1.2, 1.6, 2.0, 2.4], "depth": [40, 80, 120, 160], "width": 32, "batch": 64,
+        "sigma_b2": 0.05}
+POINTS = 20
+
+
+def files(folder):
+    return [n for n in os.listdir(folder) if n.startswith("part-") and n.endswith(".parquet")] \
+        if os.path.isdir(folder) else []
+
+
+def wait_for(condition, timeout=120.0):
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise TimeoutError("the sweep did not get there in time")
+        time.sleep(0.01)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The uninterrupted run: in this process, one worker."""
+    out = tmp_path_factory.mktemp("reference")
+    return table_bytes(initcore.sweep(out, GRID, workers=1).table())
+
+
+def test_a_killed_dask_worker_has_its_points_run_elsewhere_each_once(tmp_path, reference):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address="127.0.0.1:0") as cluster, distributed.Client(cluster) as client:
+        pids = list(client.run(os.getpid).values())
+        assert len(pids) == 2
+
+        def kill_one():
+            wait_for(lambda: files(tmp_path))
+            os.kill(pids[0], signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_one)
+        killer.start()
+        run = initcore.sweep(tmp_path, GRID, scheduler=cluster.scheduler_address, compact=False)
+        killer.join()
+        assert pids[0] not in client.run(os.getpid).values()  # that worker is gone (the nanny starts another)
+    assert (run.ran, run.failed) == (POINTS, [])
+    keys = stored_rows(tmp_path)
+    assert len(keys) == len(set(keys)) == POINTS
+    assert table_bytes(run.table()) == reference
+
+
+def test_a_killed_pool_worker_has_its_points_run_again_each_once(tmp_path, reference):
+    import multiprocessing
+
+    killed = []
+
+    def kill_one():
+        wait_for(lambda: files(tmp_path))
+        children = multiprocessing.active_children()
+        os.kill(children[0].pid, signal.SIGKILL)
+        killed.append(children[0].pid)
+
+    killer = threading.Thread(target=kill_one)
+    killer.start()
+    run = initcore.sweep(tmp_path, GRID, workers=2, compact=False)
+    killer.join()
+    assert killed and (run.ran, run.failed) == (POINTS, [])
+    keys = stored_rows(tmp_path)
+    assert len(keys) == len(set(keys)) == POINTS
+    assert table_bytes(run.table()) == reference
+
+
+DRIVER = """
+import sys
+import initcore
+if __name__ == "__main__":
+    initcore.sweep(sys.argv[1], {grid!r}, workers=2, compact=False)
+"""
+
+
+@pytest.mark.parametrize("backend, workers", [("local", 1), ("dask", 2)])
+def test_a_driver_killed_mid_sweep_resumes_with_only_the_missing_points(tmp_path, reference, backend, workers):
+    """The driver (a local pool of 2 workers) is SIGKILLed once some points
+    are stored; the rerun, on another backend and worker count, runs only
+    the missing points, and the table is the uninterrupted run's."""
+    if backend == "dask":
+        pytest.importorskip("distributed")
+    from conftest import subprocess_env
+
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER.format(grid=GRID))
+    out = tmp_path / "out"
+    driver = subprocess.Popen([sys.executable, str(script), str(out)], cwd=tmp_path, env=subprocess_env(),
+                              start_new_session=True, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: len(files(out)) >= 3 or driver.poll() is not None)
+        os.kill(driver.pid, signal.SIGKILL)
+        driver.wait()
+    finally:
+        try:
+            os.killpg(driver.pid, signal.SIGKILL)  # its pool workers, if they outlive it
+        except ProcessLookupError:
+            pass
+    assert driver.returncode == -signal.SIGKILL, driver.stderr.read().decode()
+    done = set(stored_rows(out))
+    assert 3 <= len(done) < POINTS
+    run = initcore.sweep(out, GRID, backend=backend, workers=workers, compact=False)
+    assert (run.ran, run.skipped) == (POINTS - len(done), len(done))
+    keys = stored_rows(out)
+    assert len(keys) == len(set(keys)) == POINTS
+    assert table_bytes(run.table()) == reference

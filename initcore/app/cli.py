@@ -11,7 +11,7 @@ from . import demo
 from ..fills.fans import fans
 from ..fills.initializers import expected_moments, initialize, list_initializers
 from ..networks.activations import get_activation, list_activations
-from ..networks.mlp import MLP
+from ..networks.mlp import MLP, split_specs
 from ..common.tables import cell, json_text, rows_text, text_table
 from ..propagation.simulate import simulate
 from ..sweeps.grid import TASKS
@@ -203,20 +203,6 @@ SUMMARY_COLUMNS = ("init", "sigma_w2", "chi1", "phase", "std(a) first", "std(a) 
                    "saturated last", "E[delta^2] first", "E[delta^2] last")
 
 
-def split_inits(text):
-    """'zeros,normal:std=0.01,mean=0,xavier_normal' -> three specs: a piece
-    holding '=' but no ':' continues the previous spec's parameters."""
-    specs = []
-    for piece in (p.strip() for p in text.split(",")):
-        if not piece:
-            continue
-        if "=" in piece and ":" not in piece and specs:
-            specs[-1] += "," + piece
-        else:
-            specs.append(piece)
-    return specs
-
-
 def _positive(name):
     def parse(text):
         try:
@@ -259,7 +245,7 @@ def _prepare_simulations(args, default_inits, backward, units=False, bias=0.0):
     """The --init specs (`default_inits` when none is given). Every check
     comes before the first simulation: the activation, the memory, each
     spec and the bias (by drawing one layer), and the --plot path."""
-    specs = [spec for text in (args.init or default_inits) for spec in split_inits(text)]
+    specs = [spec for text in (args.init or default_inits) for spec in split_specs(text)]
     if not specs:
         raise UsageError(f"--init needs at least one initializer, got {' '.join(args.init)!r}")
     _checked("--activation", args.activation, get_activation)

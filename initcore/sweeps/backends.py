@@ -83,13 +83,14 @@ def _pool(points, workers, threads):
     while pending:
         broken = []
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            inflight = {}
-            while pending or inflight:
-                while pending and len(inflight) < _WINDOW * workers and not broken:
-                    key, config = pending.popleft()
-                    inflight[pool.submit(work, config, threads)] = (key, config)
-                if not inflight:
-                    break
+            inflight, dead = {}, False
+            while (pending or inflight) and not (broken or dead):
+                try:
+                    while pending and len(inflight) < _WINDOW * workers:
+                        inflight[pool.submit(work, pending[0][1], threads)] = pending[0]
+                        pending.popleft()
+                except concurrent.futures.process.BrokenProcessPool:
+                    dead = True  # a worker died since the last results: theirs tell which points were lost
                 done, _ = concurrent.futures.wait(inflight, return_when=concurrent.futures.FIRST_COMPLETED)
                 batch = []
                 for future in done:
@@ -99,9 +100,7 @@ def _pool(points, workers, threads):
                     except concurrent.futures.process.BrokenProcessPool:
                         broken.append((key, config))
                 yield batch
-                if broken:
-                    broken.extend(inflight.values())
-                    break
+            broken.extend(inflight.values())
         for key, config in broken:
             crashes[key] += 1
             if crashes[key] >= _MAX_CRASHES:
@@ -121,7 +120,7 @@ def _dask(points, workers, threads, scheduler):
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None)
+                               dashboard_address="127.0.0.1:0")
     try:
         with Client(scheduler or cluster) as client:
             width = _WINDOW * max(workers or len(client.scheduler_info()["workers"]), 1)

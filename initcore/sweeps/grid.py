@@ -7,7 +7,7 @@ import math
 import numbers
 
 from ..common.validation import integer, real
-from ..networks.mlp import MLP, parse_activation
+from ..networks.mlp import MLP, parse_activation, split_specs
 
 __all__ = ["ARCHITECTURES", "DATASETS", "PARAMETERS", "TASKS", "expand", "parse_axis", "point_key"]
 
@@ -131,7 +131,10 @@ def parse_axis(name, text):
     integral = isinstance(PARAMETERS[name][1], int) and not isinstance(PARAMETERS[name][1], bool)
     numeric = integral or name in ("sigma_w2", "sigma_b2", "q0", "lr")
     if not numeric:
-        return _split_specs(name, text)
+        specs = split_specs(text)
+        if not specs:
+            raise ValueError(f"{name} {text!r}: the axis is empty; give at least one value")
+        return specs
     number = int if integral else float
     values = []
     for item in (part.strip() for part in text.split(",")):
@@ -162,22 +165,6 @@ def _range(number, item):
     if number is int:
         return [start + i * step for i in range(count)]
     return [float(f"{start + i * step:.12g}") for i in range(count)]
-
-
-def _split_specs(name, text):
-    """Comma-separated specs; a piece with '=' but no ':' continues the
-    previous spec's parameters."""
-    specs = []
-    for piece in (p.strip() for p in text.split(",")):
-        if not piece:
-            continue
-        if "=" in piece and ":" not in piece and specs:
-            specs[-1] += "," + piece
-        else:
-            specs.append(piece)
-    if not specs:
-        raise ValueError(f"{name} {text!r}: the axis is empty; give at least one value")
-    return specs
 
 
 def _axis_values(name, value):

@@ -147,16 +147,19 @@ class Store:
         flushed to disk, then renamed into place."""
         if not rows:
             return
-        table = self.pa.Table.from_pylist(rows, schema=self.schema)
+        self._write(self.pa.Table.from_pylist(rows, schema=self.schema))
+        self.keys.update(row["key"] for row in rows)
+
+    def _write(self, table):
+        """`table` as a new file: under a temporary name, flushed to disk,
+        then renamed into place (a crash leaves no file that looks whole)."""
         token = uuid.uuid4().hex
         temp = os.path.join(self.path, f"{_TEMP}{token}")
-        final = os.path.join(self.path, f"{_PREFIX}{token}{_SUFFIX}")
         with open(temp, "wb") as f:
             self.pq.write_table(table, f)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(temp, final)
-        self.keys.update(row["key"] for row in rows)
+        os.replace(temp, os.path.join(self.path, f"{_PREFIX}{token}{_SUFFIX}"))
 
     def files(self):
         return sorted(os.path.join(self.path, name) for name in os.listdir(self.path)
@@ -180,14 +183,7 @@ class Store:
         files = self.files()
         if len(files) <= 1:
             return
-        table = self.table()
-        token = uuid.uuid4().hex
-        temp = os.path.join(self.path, f"{_TEMP}{token}")
-        with open(temp, "wb") as f:
-            self.pq.write_table(table, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, os.path.join(self.path, f"{_PREFIX}{token}{_SUFFIX}"))
+        self._write(self.table())
         for name in files:
             os.remove(name)
 
