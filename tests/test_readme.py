@@ -75,7 +75,7 @@ def test_readme_output_blocks_match_the_program(index, tmp_path):
 
 PYTHON = re.compile(r"```python\n(?P<code>.*?)```\n", re.S)
 # what a block needs beyond initcore's test extra, by the modules it names
-OPTIONAL = ("torch", "ml_dtypes", "dask", "pyarrow")
+OPTIONAL = ("torch", "ml_dtypes", "jax", "dask", "pyarrow")
 
 
 def _python_blocks():
