@@ -298,6 +298,59 @@ def test_the_depth_scale_table_marks_the_depths_the_rule_calls_trainable():
         assert line.count("*") == sum(d < 4 * xi[w2] for d in (2, 50))
 
 
+# --- the measured phase diagram ----------------------------------------------
+
+def _diagram_data(sigma_w2, ys, y="depth"):
+    data = {"activation": [], "depth": [], "sigma_b2": [], "sigma_w2": [], "accuracy": []}
+    for w2 in sigma_w2:
+        for value in ys:
+            data["activation"].append("tanh")
+            data["sigma_w2"].append(w2)
+            data["depth"].append(value if y == "depth" else 20)
+            data["sigma_b2"].append(0.05 if y == "depth" else value)
+            data["accuracy"].append(0.5)
+    return data
+
+
+def test_the_diagram_over_depth_draws_the_critical_sigma_w2_and_c_xi_c():
+    pytest.importorskip("matplotlib")
+    from initcore.app.plots import plot_sweep
+
+    fig = plot_sweep(_diagram_data([1.0, 1.5, 2.0, 2.5], [10, 20, 40]), statistic="accuracy", c=3.0)
+    lines = {line.get_label().split(" ")[0]: line for line in fig.axes[0].get_lines()}
+    critical = float(meanfield.critical_line("tanh", 0.05))
+    assert lines["critical"].get_xdata()[0] == pytest.approx(critical)
+    x, y = lines["depth"].get_xdata(), lines["depth"].get_ydata()
+    i = len(x) // 3
+    assert y[i] == pytest.approx(3.0 * meanfield.depth_scales("tanh", x[i], 0.05)["xi_c"], rel=1e-9)
+    mesh = fig.axes[0].collections[0]
+    assert mesh.get_array().size == 4 * 3
+
+
+def test_the_diagram_over_sigma_b2_draws_the_critical_line():
+    pytest.importorskip("matplotlib")
+    from initcore.app.plots import plot_sweep
+
+    fig = plot_sweep(_diagram_data([1.0, 2.0, 3.0], [0.0, 0.1, 0.2], y="sigma_b2"), statistic="accuracy",
+                     y="sigma_b2")
+    (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label().startswith("critical")]
+    b2 = line.get_ydata()[50]
+    assert line.get_xdata()[50] == pytest.approx(float(meanfield.critical_line("tanh", b2)), rel=1e-9)
+    assert any(ln.get_label().startswith("c xi_c = L = 20") for ln in fig.axes[0].get_lines())
+
+
+def test_one_diagram_refuses_two_activations_or_two_bias_variances():
+    pytest.importorskip("matplotlib")
+    from initcore.app.plots import plot_sweep
+
+    data = _diagram_data([1.0, 2.0], [10, 20])
+    data["activation"][0] = "relu"
+    with pytest.raises(ValueError, match="one activation"):
+        plot_sweep(data, statistic="accuracy")
+    with pytest.raises(ValueError, match="one sigma_b2"):
+        plot_sweep(_diagram_data([1.0, 2.0], [0.0, 0.1], y="sigma_b2"), statistic="accuracy", y="depth")
+
+
 # --- the command line ------------------------------------------------------
 
 def test_the_command_runs_resumes_and_plots(run_cli, tmp_path):

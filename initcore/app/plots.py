@@ -1012,6 +1012,11 @@ def plot_decision_boundaries(nets, X, y, labels=None, path=None, *, title=None, 
 # ---------------------------------------------------------------------------
 # The measured phase diagram of a sweep (`initcore.sweep`).
 
+# Points of the c xi_c curve, and of the grid whose contour is c xi_c = L
+# (sigma_w2 by sigma_b2): each xi_c solves two fixed points (~0.1 s).
+_XI_POINTS = 48
+_XI_GRID = (12, 10)
+
 def _edges_of(values):
     """Cell edges around sorted distinct `values`: midpoints inside, half a
     spacing beyond the ends (one value: +-0.5, or +-10% when not 0)."""
@@ -1105,7 +1110,7 @@ def plot_sweep(data, path=None, *, statistic, y="depth", c=6.0, c_label=None, ti
     fig.colorbar(mesh, ax=ax, label=statistic)
     x_lo, x_hi = _edges_of(xs_u)[[0, -1]]
     y_lo, y_hi = _edges_of(ys_u)[[0, -1]]
-    fine = np.linspace(max(x_lo, 1e-6), x_hi, 200)
+    fine = np.linspace(max(x_lo, 1e-6), x_hi, _XI_POINTS)
     shown_c = c_label or f"c = {c:.3g}"
     if y == "depth":
         b2 = float(data["sigma_b2"][0])
@@ -1123,7 +1128,8 @@ def plot_sweep(data, path=None, *, statistic, y="depth", c=6.0, c_label=None, ti
         ax.plot(line, b2_fine, color="white", linestyle="--", label="critical line chi1 = 1")
         depths = sorted(set(data["depth"]))
         if len(depths) == 1:
-            coarse_w, coarse_b = np.linspace(max(x_lo, 1e-6), x_hi, 40), np.linspace(max(y_lo, 0.0), y_hi, 30)
+            coarse_w = np.linspace(max(x_lo, 1e-6), x_hi, _XI_GRID[0])
+            coarse_b = np.linspace(max(y_lo, 0.0), y_hi, _XI_GRID[1])
             xi = np.array([[meanfield.depth_scales(name, s, b, param=param)["xi_c"] for s in coarse_w]
                            for b in coarse_b], dtype=np.float64)
             ax.contour(coarse_w, coarse_b, c * xi, levels=[depths[0]], colors="red")
