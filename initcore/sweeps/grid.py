@@ -19,6 +19,8 @@ DATASETS = ("digits", "placement", "moons", "circles", "spirals", "high_dimensio
 # Bumped when a task's meaning changes, so that old results are not taken for new ones.
 TASK_VERSION = 1
 
+# The parameters that take real numbers (the others: integers or text).
+REALS = ("sigma_w2", "sigma_b2", "q0", "lr")
 # Every parameter a grid may set: (tasks it applies to, default).
 # sigma_w2's default None means "1.0 unless an init spec is given".
 PARAMETERS = {
@@ -129,7 +131,7 @@ def parse_axis(name, text):
     if name not in PARAMETERS:
         raise ValueError(f"unknown sweep parameter {name!r}; choose from: {', '.join(PARAMETERS)}")
     integral = isinstance(PARAMETERS[name][1], int) and not isinstance(PARAMETERS[name][1], bool)
-    numeric = integral or name in ("sigma_w2", "sigma_b2", "q0", "lr")
+    numeric = integral or name in REALS
     if not numeric:
         specs = split_specs(text)
         if not specs:
@@ -185,7 +187,7 @@ def _axis_values(name, value):
             item = CHECKS[name](item)
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"bad value {item!r} of the sweep parameter {name!r}: {exc}") from None
-        checked.append(float(item) if name in ("sigma_w2", "sigma_b2", "q0", "lr") else item)
+        checked.append(float(item) if name in REALS else item)
     if len(set(map(repr, checked))) != len(checked):
         raise ValueError(f"the axis {name!r} repeats a value: {values!r}")
     return checked

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from .grid import PARAMETERS, point_key
+from .grid import PARAMETERS, REALS, point_key
 from .tasks import RESULTS
 
 __all__ = ["Store", "check_output", "read_sweep"]
@@ -20,14 +20,14 @@ _INSTALL = 'pip install "initcore[sweep]"'
 _PREFIX, _SUFFIX, _TEMP = "part-", ".parquet", ".tmp-"
 # Parquet column types of the config: every parameter, the task and its version.
 _CONFIG_TYPES = {"task": "string", "version": "int64", **{
-    name: "string" if isinstance(default, str) or name in ("init",)
-    else "double" if name in ("sigma_w2", "sigma_b2", "q0", "lr") else "int64"
+    name: "string" if isinstance(default, str) or name == "init" else "double" if name in REALS else "int64"
     for name, (_, default) in PARAMETERS.items()}}
 
 
 def _pyarrow():
     try:
         import pyarrow
+        import pyarrow.compute  # noqa: F401  (SweepRun.table filters with it)
         import pyarrow.parquet
     except ImportError as exc:
         raise ImportError(f"a sweep stores its results with pyarrow, an optional dependency of initcore: "
