@@ -234,6 +234,27 @@ def test_a_file_whose_rows_do_not_match_their_keys_is_detected(tmp_path):
     assert run.ran == 6
 
 
+def test_one_sweep_writes_a_folder_and_readers_change_nothing(tmp_path):
+    from initcore.sweeps.store import Store
+
+    initcore.sweep(tmp_path, SMALL, workers=1)
+    writer = Store(tmp_path, write=True)
+    try:
+        with pytest.raises(RuntimeError, match="another sweep is writing"):
+            initcore.sweep(tmp_path, SMALL, workers=1)
+        (tmp_path / ".tmp-being-written").write_bytes(b"PAR1")
+        (tmp_path / "part-garbage.parquet").write_bytes(b"not parquet")
+        with pytest.warns(RuntimeWarning, match="left out"):
+            table = initcore.read_sweep(tmp_path)  # while the writer holds the folder
+        assert table.num_rows == 6
+        assert (tmp_path / ".tmp-being-written").exists() and (tmp_path / "part-garbage.parquet").exists()
+    finally:
+        writer.close()
+    with pytest.warns(RuntimeWarning, match="set aside"):
+        assert initcore.sweep(tmp_path, SMALL, workers=1).ran == 0
+    assert not (tmp_path / ".tmp-being-written").exists() and (tmp_path / "part-garbage.parquet.corrupt").exists()
+
+
 def test_a_failing_point_is_reported_not_stored_and_retried(tmp_path, monkeypatch):
     from initcore.sweeps import backends
 

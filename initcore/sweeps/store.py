@@ -82,6 +82,22 @@ def check_output(out):
     return path
 
 
+def _lock(path, out):
+    """An exclusive lock on the folder `path`, held while the returned file
+    is open (POSIX flock; where there is none, no lock)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    handle = open(os.path.join(path, ".lock"), "a")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise RuntimeError(f"another sweep is writing in {str(out)!r}; wait for it, or write elsewhere") from None
+    return handle
+
+
 def _config_of(row):
     """The canonical config that a stored row was computed from."""
     task = row["task"]
@@ -94,50 +110,74 @@ class Store:
 
     Opening a store reads every finished file and checks it: a file that
     Parquet cannot read (cut short by a crash, or damaged) or whose rows do
-    not hash to their keys is renamed ``*.corrupt`` and its points count as
-    not done, so they run again; leftover temporary files of an interrupted
-    write are removed.
+    not hash to their keys is reported and left out, so its points count as
+    not done. The sweep that writes the folder (``write=True``) holds a lock
+    on it (a second sweep into the same folder is refused), sets damaged
+    files aside as ``*.corrupt`` so that their points run again, and removes
+    the temporary files of an interrupted write. A reader changes nothing,
+    so the results can be read while a sweep runs.
 
     Parameters
     ----------
     out : str or path-like
-        The folder, checked by `check_output`.
+        The folder; for writing, checked (and created) by `check_output`.
+    write : bool
 
     Attributes
     ----------
     keys : set of str
         The keys of the stored points.
     corrupt : list of str
-        The files found damaged (now ``*.corrupt``).
+        The files found damaged.
+
+    Raises
+    ------
+    RuntimeError
+        For writing, when another sweep holds the folder's lock.
     """
 
-    def __init__(self, out):
+    def __init__(self, out, write=False):
         self.pa, self.pq = _pyarrow()
-        self.path = check_output(out)
+        self.path = check_output(out) if write else os.path.abspath(out)
+        self.write_mode, self._lock = write, None
+        if write:
+            self._lock = _lock(self.path, out)
         self.schema = _schema(self.pa)
         self.keys, self.corrupt = set(), []
         for name in sorted(os.listdir(self.path)):
             full = os.path.join(self.path, name)
-            if name.startswith(_TEMP):
+            if name.startswith(_TEMP) and write:
                 os.remove(full)
             elif name.startswith(_PREFIX) and name.endswith(_SUFFIX):
                 table = self._read(full)
                 if table is not None:
                     self.keys.update(table.column("key").to_pylist())
 
+    def close(self):
+        """Releases the folder's lock (for writing)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
     def _read(self, full):
-        """The table in file `full`, or None after setting it aside as corrupt."""
+        """The table in file `full`, or None for a damaged file (set aside
+        as corrupt when writing) or one removed meanwhile by compaction."""
         try:
             table = self.pq.read_table(full, schema=self.schema)
             rows = table.select(["key", *_CONFIG_TYPES]).to_pylist()
             bad = next((row["key"] for row in rows if point_key(_config_of(row)) != row["key"]), None)
             if bad is not None:
                 raise ValueError(f"the row of key {bad} does not hash to its key")
+        except FileNotFoundError:
+            return None
         except (OSError, ValueError, KeyError, self.pa.ArrowException) as exc:
-            os.replace(full, full + ".corrupt")
             self.corrupt.append(full)
-            warnings.warn(f"sweep file {full} is damaged ({exc}); set aside as {os.path.basename(full)}.corrupt, "
-                          f"its points will run again", RuntimeWarning, stacklevel=3)
+            if self.write_mode:
+                os.replace(full, full + ".corrupt")
+                what = f"set aside as {os.path.basename(full)}.corrupt, its points will run again"
+            else:
+                what = "left out; the next run of the sweep runs its points again"
+            warnings.warn(f"sweep file {full} is damaged ({exc}); {what}", RuntimeWarning, stacklevel=3)
             return None
         return table
 
@@ -194,7 +234,8 @@ def read_sweep(out):
     One row per finished point, sorted by its key, duplicates dropped: the
     same table, bit for bit, whatever the backend, the number of workers,
     and the interruptions and resumptions of the sweep. Damaged files are
-    reported (a RuntimeWarning), set aside and left out.
+    reported (a RuntimeWarning) and left out. Reading changes nothing in
+    the folder, so it is safe while a sweep is writing there.
 
     Parameters
     ----------

@@ -113,6 +113,9 @@ def sweep(out, grid, *, task="simulate", backend="local", workers=None, threads=
         backend or worker count: before anything runs.
     OSError
         An output folder that cannot be written: before anything runs.
+    RuntimeError
+        Another sweep is writing in `out` (each folder has one writer; reading
+        it with `read_sweep` meanwhile is safe).
     ImportError
         Without pyarrow (or, for the Dask backend, dask and distributed).
 
@@ -148,24 +151,27 @@ def sweep(out, grid, *, task="simulate", backend="local", workers=None, threads=
         raise ValueError(f"scheduler must be an address such as 'tcp://127.0.0.1:8786', got {scheduler!r}")
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"progress must be True, False or None, got {progress!r}")
-    store = Store(out)
-    keyed = [(point_key(config), config) for config in points]
-    todo = [(key, config) for key, config in keyed if key not in store.keys]
-    failed = []
-    with Progress(len(todo), "sweep", progress) as bar:
-        for batch in run(todo, backend, workers, threads, scheduler):
-            rows = []
-            for key, config, result in batch:
-                if isinstance(result, Failure):
-                    failed.append((config, result.error))
-                else:
-                    rows.append({"key": key, **config, **result})
-            store.write(rows)
-            bar.step(len(batch))
-    if failed:
-        warnings.warn(f"{len(failed)} of {len(todo)} points failed and were not stored (a rerun tries them "
-                      f"again); the first: {failed[0][0]}: {failed[0][1]}", RuntimeWarning, stacklevel=2)
-    elif compact:
-        store.compact()
+    store = Store(out, write=True)
+    try:
+        keyed = [(point_key(config), config) for config in points]
+        todo = [(key, config) for key, config in keyed if key not in store.keys]
+        failed = []
+        with Progress(len(todo), "sweep", progress) as bar:
+            for batch in run(todo, backend, workers, threads, scheduler):
+                rows = []
+                for key, config, result in batch:
+                    if isinstance(result, Failure):
+                        failed.append((config, result.error))
+                    else:
+                        rows.append({"key": key, **config, **result})
+                store.write(rows)
+                bar.step(len(batch))
+        if failed:
+            warnings.warn(f"{len(failed)} of {len(todo)} points failed and were not stored (a rerun tries them "
+                          f"again); the first: {failed[0][0]}: {failed[0][1]}", RuntimeWarning, stacklevel=2)
+        elif compact:
+            store.compact()
+    finally:
+        store.close()
     return SweepRun(store.path, [key for key, _ in keyed], len(todo) - len(failed), len(keyed) - len(todo),
                     failed, store.corrupt, time.perf_counter() - start)
