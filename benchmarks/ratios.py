@@ -1,6 +1,6 @@
 """The speed and memory ratios the project reports, from the asv workloads.
 
-    python benchmarks/ratios.py [fills|layers|torch|all] [--repeat N] [--widths 256,1024] [--threads N]
+    python benchmarks/ratios.py [fills|layers|torch|sweep|all] [--repeat N] [--widths 256,1024] [--threads N]
                                 [--blocks 24]
     python benchmarks/ratios.py layers [--repeat N] [--widths 256,1024] --threads 1,2,4,8,16
                                        [--depth 50] [--no-numpy]
@@ -9,7 +9,9 @@
 fills: initializers and fills (issue 2); layers: the fused layer kernels and
 the whole simulation against the GEMM floor, NumPy and torch (issue 3); torch:
 initcore.torch.init_module_ on whole models against torch.nn.init (issue 14,
---blocks 2 for a quick run). With
+--blocks 2 for a quick run); sweep: initcore.sweep's parallel speed-up,
+Dask's overhead and the cost of resumability (issue 15; needs
+initcore[sweep]). With
 a list of thread counts, layers prints the simulation's ratios to the GEMM
 floor as one table row per thread count and width instead.
 
@@ -20,9 +22,11 @@ Peak memory runs in a fresh subprocess per impl, from Linux's VmHWM.
 import argparse
 import contextlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -37,7 +41,7 @@ sys.path.append(os.path.dirname(HERE))
 # Modules, not classes: asv imports this file too and must not find the
 # benchmark classes here a second time.
 from benchmarks import (  # noqa: E402
-    bench_fills, bench_initializers, bench_layers, bench_memory, bench_simulate, bench_torch,
+    bench_fills, bench_initializers, bench_layers, bench_memory, bench_simulate, bench_sweep, bench_torch,
 )
 from benchmarks._peers import thread_counts  # noqa: E402
 
@@ -387,6 +391,61 @@ def torch_models(blocks, repeat=3):
         row(f"trunc_normal_ bfloat16, values outside [a, b]: {impl}", f"{count}", "target 0")
 
 
+# --- issue 15: sweeps --------------------------------------------------------
+
+def sweeps(repeat=3):
+    """Issue 15: the 200-point simulate sweep serially, on the local pool and
+    on a LocalCluster; the bookkeeping of resuming and storing, per point."""
+    bs = bench_sweep
+    print(f"\n## sweep (issue 15): {bs.POINTS} simulate points (tanh, width 256, batch 256, depth 10-100), "
+          f"{bs.WORKERS} workers; medians of {repeat} interleaved repeats after one warm-up each\n")
+    print(f"{'ratio':<58} {'value':>10} note")
+    print(f"(load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+    try:
+        benches = {name: instance(bs.SweepSimulate, name) for name in bs.SweepSimulate.params}
+    except NotImplementedError as exc:
+        row("sweep", "n/a", str(exc))
+        return
+    try:
+        t = interleaved({name: (lambda b=b, name=name: b.time_sweep(name)) for name, b in benches.items()},
+                        repeat)
+        started = {"dask started": lambda: initcore.sweep(os.path.join(benches["pool"].folder, os.urandom(8).hex()),
+                                                          bs.GRID, backend="dask", workers=bs.WORKERS,
+                                                          progress=False)}
+        t.update(interleaved(started, 1))
+    finally:
+        for name, b in benches.items():
+            b.teardown(name)
+    row(f"{bs.POINTS} points: local pool / serial in one process", f"{t['pool'] / t['serial']:.2f}",
+        f"target <= 0.6; serial {t['serial']:.2f} s on {initcore.get_num_threads()} threads, pool {t['pool']:.2f} s "
+        "(with its start)")
+    row(f"{bs.POINTS} points: running LocalCluster / local pool", f"{t['dask'] / t['pool']:.2f}",
+        f"target <= 1.15; dask {t['dask']:.2f} s")
+    row(f"{bs.POINTS} points: LocalCluster started by the sweep / pool", f"{t['dask started'] / t['pool']:.2f}",
+        f"--workers 2 --backend dask, with the cluster's start: {t['dask started']:.2f} s")
+
+    from initcore.sweeps.tasks import run_point
+
+    resume = instance(bs.SweepResume)
+    stored = tempfile.mkdtemp(prefix="initcore-bench-store-")
+    try:
+        points = bs.configs()
+        t = interleaved({
+            "resume": resume.time_resume,
+            "by hand": lambda: [run_point(config) for config in points],
+            "stored": lambda: initcore.sweep(os.path.join(stored, os.urandom(8).hex()), bs.GRID, workers=1,
+                                             progress=False, compact=False),
+        }, repeat)
+    finally:
+        resume.teardown()
+        shutil.rmtree(stored, ignore_errors=True)
+    row("resume: bookkeeping per stored point", f"{t['resume'] / bs.POINTS * 1e3:.2f} ms",
+        f"target <= 5 ms; rerun of {bs.POINTS} stored points, one file each: {t['resume']:.2f} s")
+    row("storage per point, serial sweep - the points by hand", f"{(t['stored'] - t['by hand']) / bs.POINTS * 1e3:.2f} ms",
+        f"a durable file per point (one worker); by hand {t['by hand']:.2f} s, sweep {t['stored']:.2f} s")
+    print(f"(load average at end: {os.getloadavg()[0]:.1f})\n")
+
+
 def thread_list(text):
     """--threads: one count, or several comma-separated."""
     try:
@@ -400,7 +459,7 @@ def thread_list(text):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("section", nargs="?", default="all", choices=["fills", "layers", "torch", "all"])
+    parser.add_argument("section", nargs="?", default="all", choices=["fills", "layers", "torch", "sweep", "all"])
     parser.add_argument("--repeat", type=int, default=5, help="interleaved repeats of the layers section (>= 1)")
     parser.add_argument("--widths", default=",".join(map(str, bench_simulate.WIDTHS)),
                         help="simulation widths of the layers section, comma-separated")
@@ -442,6 +501,8 @@ def main():
             layers(repeat, widths)
         if args.section in ("torch", "all"):
             torch_models(args.blocks)
+        if args.section in ("sweep", "all"):
+            sweeps(min(repeat, 3))
 
 
 if __name__ == "__main__":

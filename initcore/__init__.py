@@ -10,8 +10,9 @@ lives in one folder per concern, each importing only the folders before it:
 ``common`` (checks, threads, buffers, tables), ``fills`` (the generator and
 the initializers), ``networks`` (activations, layer kernels, `MLP`, losses),
 ``propagation`` (`simulate`, mean-field theory, Jacobians, the ``critical``
-spec and `lsuv`), ``training``
-(`train`, datasets) and ``app`` (command line, demo, plots).
+spec and `lsuv`), ``training`` (`train`, datasets), ``sweeps`` (`sweep`:
+grids of networks in parallel, stored and resumable) and ``app`` (command
+line, demo, plots).
 """
 try:
     from .fills import _random  # noqa: F401  (compiled; absent in a source checkout)
@@ -47,6 +48,8 @@ __all__ = [
     "jacobian_spectrum",
     "lsuv",
     "simulate",
+    "sweep",
+    "read_sweep",
     "train",
     "activations",
     "datasets",
@@ -67,7 +70,7 @@ _LAZY = {
     "MLP": ".networks.mlp", "Simulation": ".propagation.simulate", "jacobian_spectrum": ".propagation.simulate",
     "simulate": ".propagation.simulate", "TrainResult": ".training.train", "train": ".training.train",
     "datasets": ".datasets", "meanfield": ".meanfield", "lsuv": ".propagation.lsuv",
-    "LSUVResult": ".common.lsuv",
+    "LSUVResult": ".common.lsuv", "sweep": ".sweeps.sweep", "read_sweep": ".sweeps.store",
 }
 
 

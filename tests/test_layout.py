@@ -11,7 +11,7 @@ import initcore
 
 ROOT = Path(initcore.__file__).parent
 # The folders in the order in which they may import each other.
-ORDER = ["common", "fills", "torch", "networks", "propagation", "training", "app"]
+ORDER = ["common", "fills", "torch", "networks", "propagation", "training", "sweeps", "app"]
 # `Simulation.plot()` (as pandas' and xarray's plot accessors) reaches the
 # plots on demand: the one import of `app` from below it.
 ACCESSORS = {("propagation.simulate", "app.plots")}
@@ -92,5 +92,5 @@ def test_the_accessors_are_the_only_exceptions_and_still_exist():
 def test_dir_lists_the_lazy_names():
     listed = dir(initcore)
     for name in ("MLP", "simulate", "train", "Simulation", "TrainResult", "jacobian_spectrum", "meanfield",
-                 "datasets", "normal", "Generator"):
+                 "datasets", "normal", "Generator", "sweep", "read_sweep"):
         assert name in listed

@@ -11,9 +11,11 @@ from . import demo
 from ..fills.fans import fans
 from ..fills.initializers import expected_moments, initialize, list_initializers
 from ..networks.activations import get_activation, list_activations
-from ..networks.mlp import MLP
+from ..networks.mlp import MLP, split_specs
 from ..common.tables import cell, json_text, rows_text, text_table
 from ..propagation.simulate import simulate
+from ..sweeps.grid import TASKS
+from ..sweeps.tasks import RESULTS
 
 # (label, initializer, params): the four classic failure cases, then the remedies.
 REPORT_CASES = (
@@ -201,20 +203,6 @@ SUMMARY_COLUMNS = ("init", "sigma_w2", "chi1", "phase", "std(a) first", "std(a) 
                    "saturated last", "E[delta^2] first", "E[delta^2] last")
 
 
-def split_inits(text):
-    """'zeros,normal:std=0.01,mean=0,xavier_normal' -> three specs: a piece
-    holding '=' but no ':' continues the previous spec's parameters."""
-    specs = []
-    for piece in (p.strip() for p in text.split(",")):
-        if not piece:
-            continue
-        if "=" in piece and ":" not in piece and specs:
-            specs[-1] += "," + piece
-        else:
-            specs.append(piece)
-    return specs
-
-
 def _positive(name):
     def parse(text):
         try:
@@ -257,7 +245,7 @@ def _prepare_simulations(args, default_inits, backward, units=False, bias="auto"
     """The --init specs (`default_inits` when none is given). Every check
     comes before the first simulation: the activation, the memory, each
     spec and the bias (by drawing one layer), and the --plot path."""
-    specs = [spec for text in (args.init or default_inits) for spec in split_inits(text)]
+    specs = [spec for text in (args.init or default_inits) for spec in split_specs(text)]
     if not specs:
         raise UsageError(f"--init needs at least one initializer, got {' '.join(args.init)!r}")
     _checked("--activation", args.activation, get_activation)
@@ -399,6 +387,90 @@ def run_demo_command(args):
     print(f"\nfigures and report written to {os.path.join(args.out, 'report.md')}")
 
 
+# The sweep's axis options: (option, parameter, help).
+SWEEP_AXES = (
+    ("--activation", "activation", "activation spec(s), e.g. tanh or tanh,relu (default: tanh)"),
+    ("--sigma-w2", "sigma_w2", "weight variance x fan-in, weights N(0, sigma_w2 / fan_in) (default: 1)"),
+    ("--init", "init", "initializer spec(s) instead of --sigma-w2, any that MLP accepts, e.g. orthogonal,"
+                       "normal:std=0.05"),
+    ("--sigma-b2", "sigma_b2", "bias variance, biases N(0, sigma_b2) (default: 0)"),
+    ("--depth", "depth", "layers (simulate) or hidden layers (train) (default: 10)"),
+    ("--width", "width", "units per layer (default: 64)"),
+    ("--seed", "seed", "seed(s) of each network's weights, inputs and shuffling (default: 0)"),
+    ("--dtype", "dtype", "float32 and/or float64 (default: float32)"),
+    ("--batch", "batch", "simulate: Gaussian inputs pushed through (default: 256)"),
+    ("--q0", "q0", "simulate: second moment of the inputs (default: 1)"),
+    ("--dataset", "dataset", "train: digits (scikit-learn's, bundled) or placement, moons, circles, spirals, "
+                             "high_dimensional (default: digits)"),
+    ("--n", "n", "train: examples of a generated dataset (default: 1000)"),
+    ("--epochs", "epochs", "train: passes of SGD over the data (default: 10)"),
+    ("--batch-size", "batch_size", "train: examples per SGD step (default: 128)"),
+    ("--lr", "lr", "train: SGD learning rate (default: 0.01)"),
+)
+# The statistic shown by default: a trained network's accuracy, or how much
+# the gradient grows from the last layer to the first at initialization.
+SWEEP_STATISTIC = {"train": "accuracy", "simulate": "grad_ratio"}
+
+
+def run_sweep(args):
+    """The `sweep` command: a grid of networks simulated or trained in
+    parallel, stored in --out as they finish (a rerun resumes); the results
+    as a table over (sigma_w2, depth) beside c xi_c, and with --plot the
+    measured phase diagram."""
+    from ..sweeps import analysis, grid as sweep_grid
+    from ..sweeps.sweep import sweep
+
+    grid = {}
+    for option, name, _ in SWEEP_AXES:
+        text = getattr(args, f"axis_{name}")
+        if text is not None:
+            grid[name] = _checked(option, text, lambda t, name=name: sweep_grid.parse_axis(name, t))
+    try:  # the whole grid, before anything runs
+        sweep_grid.expand(grid, args.task)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"initcore sweep --task {args.task}: {exc}") from None
+    statistic = args.stat or SWEEP_STATISTIC[args.task]
+    known = {"key", *sweep_grid.PARAMETERS, *(c for columns in RESULTS.values() for c in columns)}
+    if statistic not in known:
+        raise UsageError(f"--stat {statistic!r}: not a column of a sweep; choose from: {', '.join(sorted(known))}")
+    if args.plot is not None:
+        _prepare_output("--plot", args.plot)
+    run = sweep(args.out, grid, task=args.task, backend=args.backend, workers=args.workers, threads=args.threads,
+                scheduler=args.scheduler, progress=False if args.quiet else None)
+    table = run.table()
+    rows = table.to_pylist()
+    if args.format is not None:
+        scalar = [c for c in table.column_names if not c.startswith("layer_")]
+        print(rows_text(rows, table.column_names if args.format == "json" else scalar, args.format, None))
+    else:
+        print(f"initcore sweep --task {args.task}: {len(run.keys)} points in {args.out}: {run.ran} run, "
+              f"{run.skipped} already done, {len(run.failed)} failed ({run.seconds:.1f} s)")
+    data = analysis.columns(table, ["activation", "depth", "sigma_w2", "sigma_w2_net", "sigma_b2", statistic])
+    data["sigma_w2"] = analysis.weight_variance(data).tolist()
+    c, c_label = args.c, f"c = {args.c:g}"
+    if args.threshold is not None:
+        fit = analysis.fit_depth_constant(table, threshold=args.threshold, statistic=statistic)
+        c, c_label = fit["c"], f"fitted c = {fit['c']:.2f}"
+        if args.format is None:
+            print(f"\ntrainable: {statistic} >= {args.threshold:g} ({fit['trainable']} of {fit['points']} points); "
+                  f"the rule depth < c xi_c agrees best for c in ({fit['c_low']:.3g}, {fit['c_high']:.3g}): "
+                  f"c = {fit['c']:.2f}, agreement {fit['agreement']:.1%}")
+    if args.format is None:
+        print(f"\nmean {statistic} per (sigma_w2, depth); * where depth < c xi_c, c = {c:.3g}:")
+        print(analysis.depth_scale_table(table, c=c, statistic=statistic))
+    if args.plot is not None:
+        from .plots import plot_sweep
+
+        over = args.plot_over or ("sigma_b2" if len(set(data["sigma_b2"])) > 1 and len(set(data["depth"])) == 1
+                                  else "depth")
+        plot_sweep(data, args.plot, statistic=statistic, y=over, c=c, c_label=c_label)
+        if args.format is None:
+            print(f"\nphase diagram written to {args.plot}")
+    if run.failed:
+        raise UsageError(f"{len(run.failed)} points failed and were not stored (rerun to retry them); the first: "
+                         f"{run.failed[0][0]}: {run.failed[0][1]}")
+
+
 def _format_options(parser, json_help, csv_help, default=None):
     """Adds the mutually exclusive ``--json`` and ``--csv`` options (both
     setting ``format``) to `parser`.
@@ -490,6 +562,39 @@ def _parser():
     dem.add_argument("--quiet", action="store_true", help="no progress bar (default: one on a terminal)")
     _format_options(dem, "the table as JSON, every column (default: a table and the claims)",
                     "the table as CSV, every column (default: a table and the claims)")
+    sweep_help = "many networks over a grid, in parallel (local processes or Dask), stored and resumable"
+    swp = sub.add_parser("sweep", help=sweep_help, description=(
+        "Simulate or train a network at every point of a grid and store each result in Parquet as it finishes; "
+        "a rerun of the command skips the stored points. Each axis is a comma list (0.5,1,2) or a range "
+        "start:stop:step whose end is included (1:4:0.25 is 1, 1.25, ..., 4). Needs initcore[sweep]."))
+    swp.add_argument("--task", choices=TASKS, default="simulate",
+                     help="simulate: signal propagation at initialization; train: SGD on --dataset "
+                          "(default: simulate)")
+    for option, name, text in SWEEP_AXES:
+        swp.add_argument(option, dest=f"axis_{name}", metavar="VALUES", help=text)
+    swp.add_argument("--out", default="initcore-sweep", metavar="DIR",
+                     help="results folder (Parquet), created with its parents (default: initcore-sweep)")
+    swp.add_argument("--backend", choices=("local", "dask"), default="local",
+                     help="local: a process pool on this machine; dask: distributed on --scheduler or a "
+                          "LocalCluster of --workers processes (default: local)")
+    swp.add_argument("--workers", type=_positive("--workers"), default=None,
+                     help="worker processes (default: the number of cores; 1 runs in this process)")
+    swp.add_argument("--threads", type=_positive("--threads"), default=None,
+                     help="initcore and BLAS threads per worker (default: cores / workers)")
+    swp.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    swp.add_argument("--stat", metavar="COLUMN",
+                     help="the statistic of the table and plot (default: accuracy for train, grad_ratio for "
+                          "simulate)")
+    swp.add_argument("--threshold", type=float, default=None,
+                     help="fit c in 'trainable iff depth < c xi_c', trainable meaning --stat >= THRESHOLD")
+    swp.add_argument("--c", type=float, default=6.0,
+                     help="c of the c xi_c curve without --threshold (default: 6, Schoenholz et al. 2017)")
+    swp.add_argument("--plot", metavar="FILE", help="write the measured phase diagram to FILE" + _PLOT_HELP)
+    swp.add_argument("--plot-over", choices=("depth", "sigma_b2"), default=None,
+                     help="the diagram's vertical axis (default: depth, or sigma_b2 for a sweep of one depth)")
+    swp.add_argument("--quiet", action="store_true", help="no progress bar (default: one on a terminal)")
+    _format_options(swp, "every stored point of the grid as JSON (default: a table)",
+                    "every stored point of the grid as CSV, without the per-layer lists (default: a table)")
     report = sub.add_parser("report", help="theoretical vs sampled moments of common initializers (default)")
     # Options may come before or after 'report'; the subcommand's copies have
     # no defaults so they never overwrite a value given before it.
@@ -521,7 +626,7 @@ def run_report(args):
 
 
 _COMMANDS = {"simulate": run_simulate, "compare": run_compare, "meanfield": run_meanfield,
-             "demo": run_demo_command, "report": run_report}
+             "demo": run_demo_command, "sweep": run_sweep, "report": run_report}
 
 
 def _check_non_negative(args):

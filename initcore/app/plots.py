@@ -13,7 +13,7 @@ import types
 
 import numpy as np
 
-__all__ = ["plot_compare", "plot_simulation"]
+__all__ = ["plot_compare", "plot_simulation", "plot_sweep"]
 
 _INSTALL = 'pip install "initcore[plot]"'
 # Layers whose histograms are drawn when `layers` is not given.
@@ -1005,5 +1005,141 @@ def plot_decision_boundaries(nets, X, y, labels=None, path=None, *, title=None, 
         fig.colorbar(mappable, ax=fig.axes, shrink=0.8, label="P(class 1)")
     if title:
         fig.suptitle(title)
+    _save(fig, path)
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# The measured phase diagram of a sweep (`initcore.sweep`).
+
+# Points of the c xi_c curve, and of the grid whose contour is c xi_c = L
+# (sigma_w2 by sigma_b2): each xi_c solves two fixed points (~0.1 s).
+_XI_POINTS = 48
+_XI_GRID = (12, 10)
+
+def _edges_of(values):
+    """Cell edges around sorted distinct `values`: midpoints inside, half a
+    spacing beyond the ends (one value: +-0.5, or +-10% when not 0)."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 1:
+        half = 0.1 * abs(v[0]) or 0.5
+        return np.array([v[0] - half, v[0] + half])
+    mid = (v[1:] + v[:-1]) / 2
+    return np.concatenate([[2 * v[0] - mid[0]], mid, [2 * v[-1] - mid[-1]]])
+
+
+def plot_sweep(data, path=None, *, statistic, y="depth", c=6.0, c_label=None, title=None):
+    """The measured phase diagram of a sweep: `statistic` as a heat map over
+    (sigma_w2, depth) or (sigma_w2, sigma_b2), with mean-field theory drawn
+    over it (Schoenholz et al. 2017, Fig. 5).
+
+    Over (sigma_w2, depth): the critical sigma_w2 (chi1 = 1) at the sweep's
+    sigma_b2 as a vertical line, and the curve ``depth = c xi_c(sigma_w2)``
+    below which the rule says a network trains. Over (sigma_w2, sigma_b2):
+    the critical line, and (for a sweep of one depth L) the contour where
+    ``c xi_c = L``.
+
+    Parameters
+    ----------
+    data : dict of str to list
+        The sweep's columns (see `initcore.sweeps.analysis.columns`):
+        ``activation``, ``depth``, ``sigma_b2``, the weight variance
+        ``sigma_w2`` (resolved where the point named an init spec) and
+        `statistic`. Cells average over the other parameters (seeds).
+    path : str or path-like, optional
+        Where to save the figure.
+    statistic : str
+        The column shown; positive values spanning more than 100x are
+        drawn on a logarithmic colour scale.
+    y : {"depth", "sigma_b2"}
+    c : float
+        The constant of the c xi_c curve (6 in Schoenholz et al. 2017; the
+        fitted one from `initcore.sweeps.fit_depth_constant`).
+    c_label : str, optional
+        How the legend names c (default: its value).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        A sweep of several activations, or over (sigma_w2, depth) of
+        several sigma_b2, which one diagram cannot show.
+
+    References
+    ----------
+    S. S. Schoenholz, J. Gilmer, S. Ganguli, J. Sohl-Dickstein, "Deep
+    information propagation", ICLR 2017; B. Poole et al., NeurIPS 2016.
+    """
+    from ..networks.mlp import parse_activation
+    from ..propagation import meanfield
+
+    if y not in ("depth", "sigma_b2"):
+        raise ValueError(f"y must be 'depth' or 'sigma_b2', got {y!r}")
+    activations = sorted(set(data["activation"]))
+    if len(activations) != 1:
+        raise ValueError(f"one diagram shows one activation; this sweep has {', '.join(activations)}")
+    if y == "depth" and len(set(data["sigma_b2"])) != 1:
+        raise ValueError(f"a (sigma_w2, depth) diagram shows one sigma_b2; this sweep has "
+                         f"{sorted(set(data['sigma_b2']))}: plot over sigma_b2, or sweep one")
+    name, param = parse_activation(activations[0])
+    w2 = np.asarray(data["sigma_w2"], dtype=np.float64)
+    ys = np.asarray(data[y], dtype=np.float64)
+    values = np.array([np.nan if v is None else float(v) for v in data[statistic]], dtype=np.float64)
+    xs_u, ys_u = np.unique(w2), np.unique(ys)
+    grid = np.full((ys_u.size, xs_u.size), np.nan)
+    for j, yv in enumerate(ys_u):
+        for i, xv in enumerate(xs_u):
+            cell_values = values[(w2 == xv) & (ys == yv) & np.isfinite(values)]
+            if cell_values.size:
+                grid[j, i] = cell_values.mean()
+    mpl = require_matplotlib()
+    import matplotlib.colors
+
+    fig = _new_figure(mpl, (6.4, 4.8))
+    ax = fig.add_subplot()
+    finite = grid[np.isfinite(grid)]
+    norm = None
+    if finite.size and finite.min() > 0 and finite.max() / finite.min() > _LOG_SPAN:
+        norm = matplotlib.colors.LogNorm(finite.min(), finite.max())
+    mesh = ax.pcolormesh(_edges_of(xs_u), _edges_of(ys_u), np.ma.masked_invalid(grid), cmap="viridis",
+                         norm=norm, shading="flat")
+    fig.colorbar(mesh, ax=ax, label=statistic)
+    x_lo, x_hi = _edges_of(xs_u)[[0, -1]]
+    y_lo, y_hi = _edges_of(ys_u)[[0, -1]]
+    fine = np.linspace(max(x_lo, 1e-6), x_hi, _XI_POINTS)
+    shown_c = c_label or f"c = {c:.3g}"
+    if y == "depth":
+        b2 = float(data["sigma_b2"][0])
+        critical = meanfield.critical_line(name, np.array([b2]), param=param)[0]
+        if np.isfinite(critical) and x_lo <= critical <= x_hi:
+            ax.axvline(critical, color="white", linestyle="--", label=f"critical sigma_w^2 = {critical:.3g}")
+        xi = np.array([meanfield.depth_scales(name, s, b2, param=param)["xi_c"] for s in fine], dtype=np.float64)
+        ax.plot(fine, np.where(np.isfinite(xi), c * xi, np.nan), color="red",
+                label=f"depth = c xi_c, {shown_c}")
+        ax.set_ylabel("depth L")
+        subtitle = f"sigma_b^2 = {b2:g}"
+    else:
+        b2_fine = np.linspace(max(y_lo, 0.0), y_hi, 200)
+        line = np.asarray(meanfield.critical_line(name, b2_fine, param=param), dtype=np.float64)
+        ax.plot(line, b2_fine, color="white", linestyle="--", label="critical line chi1 = 1")
+        depths = sorted(set(data["depth"]))
+        if len(depths) == 1:
+            coarse_w = np.linspace(max(x_lo, 1e-6), x_hi, _XI_GRID[0])
+            coarse_b = np.linspace(max(y_lo, 0.0), y_hi, _XI_GRID[1])
+            xi = np.array([[meanfield.depth_scales(name, s, b, param=param)["xi_c"] for s in coarse_w]
+                           for b in coarse_b], dtype=np.float64)
+            ax.contour(coarse_w, coarse_b, c * xi, levels=[depths[0]], colors="red")
+            ax.plot([], [], color="red", label=f"c xi_c = L = {depths[0]}, {shown_c}")
+        ax.set_ylabel("sigma_b^2 (bias variance)")
+        subtitle = f"depth {', '.join(map(str, depths))}"
+    ax.set_xlim(x_lo, x_hi)
+    ax.set_ylim(y_lo, y_hi)
+    ax.set_xlabel("sigma_w^2 (weight variance x fan-in)")
+    ax.set_title(title or f"{activations[0]}: measured {statistic} ({subtitle})")
+    _legend(ax, loc="upper right")
     _save(fig, path)
     return fig

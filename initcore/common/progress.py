@@ -6,7 +6,9 @@ __all__ = ["Progress"]
 
 
 class Progress:
-    """Counts steps and draws ``label [#####     ] 12/50 1.2s`` on stderr.
+    """Counts steps and draws ``label [#####     ] 12/50 1.2s ETA 3.4s`` on
+    stderr; the ETA (the mean time per step so far times the steps left) is
+    shown from the first step until the last.
 
     Parameters
     ----------
@@ -35,9 +37,11 @@ class Progress:
         self.count += n
         elapsed = time.perf_counter() - self.start
         if self.enabled and (self.drawn or elapsed >= self.delay):
-            filled = int(30 * self.count / self.total)
+            filled = min(int(30 * self.count / self.total), 30)
+            left = max(self.total - self.count, 0)
+            eta = f" ETA {elapsed / self.count * left:.1f}s" if self.count and left else ""
             self.stream.write(f"\r{self.label} [{'#' * filled}{' ' * (30 - filled)}] "
-                              f"{self.count}/{self.total} {elapsed:.1f}s")
+                              f"{self.count}/{self.total} {elapsed:.1f}s{eta}   ")
             self.stream.flush()
             self.drawn = True
 

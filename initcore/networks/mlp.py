@@ -12,7 +12,7 @@ from ..fills.initializers import _canonical, expected_moments, initialize
 from ..common.validation import as_dtype, integer, real, real_array
 from .activations import get_activation
 
-__all__ = ["MLP", "parse_activation", "parse_init", "register_resolver"]
+__all__ = ["MLP", "parse_activation", "parse_init", "register_resolver", "split_specs"]
 
 # Initializer specs that a later folder resolves, by name: "critical" needs
 # mean-field theory (propagation), which is built on this module and so cannot
@@ -54,6 +54,27 @@ def _split_spec(spec, kind):
         except ValueError:
             params[key.strip()] = value.strip()
     return name.strip(), params
+
+
+def split_specs(text):
+    """Comma-separated specs, as the command line takes them:
+    ``'zeros,normal:std=0.01,mean=0,xavier_normal'`` is three specs, since
+    a piece holding '=' but no ':' continues the previous spec's parameters.
+
+    Examples
+    --------
+    >>> split_specs("zeros,normal:std=0.01,mean=0,xavier_normal")
+    ['zeros', 'normal:std=0.01,mean=0', 'xavier_normal']
+    """
+    specs = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        if "=" in piece and ":" not in piece and specs:
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    return specs
 
 
 def parse_init(spec):

@@ -19,7 +19,7 @@ from ..fills.generator import as_generator
 from ..fills.initializers import normal, uniform
 from ..common.validation import integer, real
 
-__all__ = ["check_xy", "circles", "high_dimensional", "moons", "placement", "spirals"]
+__all__ = ["check_xy", "circles", "digits", "high_dimensional", "moons", "placement", "spirals"]
 
 
 def _permutation(n, generator):
@@ -301,6 +301,51 @@ def high_dimensional(n=1000, n_features=500, *, noise=0.1, seed=None):
     g1, g2 = X @ directions[0], X @ directions[1]
     y = (g1 + np.sin(2.0 * g2) + noise * e > 0).astype(np.int64)
     return np.ascontiguousarray(X), y
+
+
+def digits(*, standardize=True):
+    """scikit-learn's handwritten digits: 1797 images of 8x8 pixels, ten classes.
+
+    The data ship with scikit-learn (no download); scikit-learn is an
+    optional dependency (``pip install "initcore[sweep]"``). It is the real
+    dataset on which `initcore.sweep` reproduces Schoenholz et al. 2017's
+    trainability result.
+
+    Parameters
+    ----------
+    standardize : bool
+        Each pixel column to zero mean and unit variance over the 1797
+        images (columns that are constant stay 0), as a network expects;
+        False gives the raw intensities 0..16.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        float64 of shape (1797, 64).
+    y : numpy.ndarray
+        int64 of shape (1797,), labels 0..9.
+
+    Raises
+    ------
+    ImportError
+        Without scikit-learn, saying how to install it.
+
+    References
+    ----------
+    E. Alpaydin & C. Kaynak, "Optical Recognition of Handwritten Digits",
+    UCI Machine Learning Repository, 1998 (the test set, as scikit-learn's
+    ``load_digits``).
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as exc:
+        raise ImportError('the digits dataset ships with scikit-learn, an optional dependency of initcore: '
+                          'pip install "initcore[sweep]"') from exc
+    data = load_digits()
+    X = np.asarray(data.data, dtype=np.float64)
+    if standardize:
+        X = _standardize(X)
+    return np.ascontiguousarray(X), np.asarray(data.target, dtype=np.int64)
 
 
 def _describe(value):
