@@ -24,7 +24,7 @@ except ImportError as exc:  # pragma: no cover - exercised without jax
     raise ImportError("initcore.jax needs JAX: pip install jax") from exc
 import numpy as np
 
-from .common.validation import real
+from .common.validation import as_shape, real
 from .fills import initializers as _init
 from .fills.precision import as_precision
 
@@ -50,7 +50,7 @@ def _initializer(name, params, default_dtype):
     _init.expected_moments(name, (4, 4, 4), **params)  # bad parameters fail here, not at the first call
 
     def init(key, shape, dtype=default_dtype):
-        shape = tuple(int(n) for n in shape)
+        shape = as_shape(shape)
         dtype = jax.dtypes.canonicalize_dtype(jnp.float32 if dtype is None else dtype)
         as_precision(dtype)
         _init.expected_moments(name, shape, **params)  # a bad shape fails here, not inside the callback

@@ -107,8 +107,8 @@ def test_measured_q_stays_at_the_fixed_point_over_depth():
     ("relu", "critical:sigma_b2=0.1", ValueError, ("relu has no critical point at sigma_b2=0.1",
                                                    "sigma_w2 = 2 at sigma_b2 = 0")),
     ("softplus", "critical", ValueError, ("softplus has no critical point",)),
-    ("tanh", "critical:sigma_b2=-1", ValueError, ("sigma_b2 must be at least 0, got -1",)),
-    ("tanh", "critical:sigma_b2=abc", TypeError, ("sigma_b2 must be a number, got 'abc'",)),
+    ("tanh", "critical:sigma_b2=-1", ValueError, ("sigma_b2 must be at least 0.0, got -1.0",)),
+    ("tanh", "critical:sigma_b2=abc", TypeError, ("sigma_b2 must be a real number, got 'abc'",)),
     ("tanh", "critical:gain=2", ValueError, ("critical takes the one parameter 'sigma_b2', got 'gain'",)),
 ])
 def test_errors_name_the_activation_and_the_value(activation, spec, error, needles):

@@ -5,6 +5,8 @@ the result, shared by `initcore.lsuv` (the fused layer kernels) and
 import math
 import warnings
 
+import numpy as np
+
 from .tables import cell, text_table
 from .validation import integer, real
 
@@ -34,16 +36,19 @@ class LSUVResult:
         Rescalings of each layer (0 when its variance was within `tol` at once).
     variances : list of float
         Each layer's output variance on the batch after its last rescaling.
-    converged : list of bool
-        Whether each variance is within `tol` of 1.
     measure, tol, max_iter
         The settings of the run.
     """
 
-    def __init__(self, layers, widths, scales, iterations, variances, converged, measure, tol, max_iter):
+    def __init__(self, layers, widths, scales, iterations, variances, measure, tol, max_iter):
         self.layers, self.widths = layers, widths
         self.scales, self.iterations, self.variances = scales, iterations, variances
-        self.converged, self.measure, self.tol, self.max_iter = converged, measure, tol, max_iter
+        self.measure, self.tol, self.max_iter = measure, tol, max_iter
+
+    @property
+    def converged(self):
+        """Whether each variance is within `tol` of 1, a list of bool."""
+        return [abs(v - 1.0) <= self.tol for v in self.variances]
 
     def __len__(self):
         return len(self.scales)
@@ -69,8 +74,11 @@ class LSUVResult:
         return self.table()
 
 
-def check_settings(tol, max_iter):
-    """`tol` (>= 0) and `max_iter` (>= 1), checked."""
+def check_settings(tol, max_iter, orthogonal):
+    """`tol` (>= 0) and `max_iter` (>= 1), checked; TypeError unless
+    `orthogonal` is a bool."""
+    if not isinstance(orthogonal, (bool, np.bool_)):
+        raise TypeError(f"orthogonal must be True or False, got {orthogonal!r}")
     return real("tol", tol, low=0.0), integer("max_iter", max_iter, low=1)
 
 

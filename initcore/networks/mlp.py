@@ -326,10 +326,13 @@ class MLP:
             self.weights.append(w)
             self.sigma_w2.append(n_in * init_.second_moment((n_in, n_out), w))
             spec = bias_specs[layer]
-            if isinstance(spec, str) and spec == "auto":
+            auto = isinstance(spec, str) and spec.lower() == "auto"
+            if auto:
                 spec = ("normal", {"std": math.sqrt(wanted_b2)}) if wanted_b2 else 0.0
             b, sigma_b2 = self._bias(spec, n_out, generator, layer)
-            if wanted_b2 is not None and not math.isclose(sigma_b2, wanted_b2, rel_tol=1e-12, abs_tol=0.0):
+            if auto and wanted_b2:
+                sigma_b2 = wanted_b2  # the variance asked for, not its square root squared
+            elif wanted_b2 is not None and not math.isclose(sigma_b2, wanted_b2, rel_tol=1e-12, abs_tol=0.0):
                 raise ValueError(f"{what} {inits[layer].label()!r} needs biases of variance sigma_b2 = "
                                  f"{wanted_b2:g}, but bias={bias_specs[layer]!r} has {sigma_b2:g}; "
                                  f"leave bias='auto'")

@@ -18,6 +18,7 @@ Information Propagation", ICLR 2017, arXiv:1611.01232.
 import functools
 import math
 
+from ..common.validation import real
 from ..networks.mlp import register_resolver
 
 __all__ = ["critical_sigma_w2"]
@@ -77,9 +78,7 @@ def _resolve(params, activation, param, shape):
     sigma_b2 = params.pop("sigma_b2", 0.0)
     if params:
         raise ValueError(f"critical takes the one parameter 'sigma_b2', got {', '.join(map(repr, params))}")
-    if isinstance(sigma_b2, bool) or not isinstance(sigma_b2, (int, float)):
-        raise TypeError(f"sigma_b2 must be a number, got {sigma_b2!r}")
-    sigma_b2 = float(sigma_b2)
+    sigma_b2 = real("sigma_b2", sigma_b2, low=0.0)
     sigma_w2 = critical_sigma_w2(activation, sigma_b2, param)
     return ("normal", {"std": math.sqrt(sigma_w2) / math.sqrt(shape[0])}), sigma_b2
 

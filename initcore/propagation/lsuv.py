@@ -94,10 +94,8 @@ def lsuv(net, x, *, tol=0.1, max_iter=10, measure="pre", orthogonal=True, seed=N
     """
     if not isinstance(net, MLP):
         raise TypeError(f"net must be an initcore.MLP, got {type(net).__name__}")
-    tol, max_iter = check_settings(tol, max_iter)
+    tol, max_iter = check_settings(tol, max_iter, orthogonal)
     measure = choice("measure", measure, tuple(_MEASURES))
-    if not isinstance(orthogonal, (bool, np.bool_)):
-        raise TypeError(f"orthogonal must be True or False, got {orthogonal!r}")
     if measure == "post":
         for index, (name, _) in enumerate(net.activations):
             bounds = get_activation(name)[0].bounds
@@ -137,6 +135,5 @@ def lsuv(net, x, *, tol=0.1, max_iter=10, measure="pre", orthogonal=True, seed=N
             iterations.append(count)
             variances.append(variance)
             a_in = out
-    converged = [abs(v - 1.0) <= tol for v in variances]
-    return LSUVResult(list(range(1, net.depth + 1)), net.widths[1:], scales, iterations, variances, converged,
+    return LSUVResult(list(range(1, net.depth + 1)), net.widths[1:], scales, iterations, variances,
                       measure, tol, max_iter)

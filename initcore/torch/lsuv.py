@@ -33,16 +33,17 @@ def _execution_order(model, x, layers):
     return order
 
 
-def _output_variance(model, x, module):
-    """The variance (over every element) of `module`'s output on its first
-    call in ``model(x)``; the forward pass stops there."""
+def _layer_inputs(model, x, module):
+    """The arguments of `module`'s first call in ``model(x)``; the forward
+    pass stops there. They do not change while the module's own weight is
+    rescaled, so each measurement runs the module alone."""
     seen = []
 
-    def hook(_module, _inputs, output):
-        seen.append(float(output.detach().to(torch.float64).var(unbiased=False)))
+    def hook(_module, args, kwargs):
+        seen.append((args, kwargs))
         raise _Stop
 
-    handle = module.register_forward_hook(hook)
+    handle = module.register_forward_pre_hook(hook, with_kwargs=True)
     try:
         model(x)
     except _Stop:
@@ -50,6 +51,12 @@ def _output_variance(model, x, module):
     finally:
         handle.remove()
     return seen[0]
+
+
+def _output_variance(module, inputs):
+    """The variance (over every element) of `module`'s output on `inputs`."""
+    args, kwargs = inputs
+    return float(module(*args, **kwargs).to(torch.float64).var(unbiased=False))
 
 
 def lsuv_(model, x, *, tol=0.1, max_iter=10, orthogonal=True, seed=None, generator=None):
@@ -120,9 +127,7 @@ def lsuv_(model, x, *, tol=0.1, max_iter=10, orthogonal=True, seed=None, generat
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    tol, max_iter = check_settings(tol, max_iter)
-    if not isinstance(orthogonal, bool):
-        raise TypeError(f"orthogonal must be True or False, got {orthogonal!r}")
+    tol, max_iter = check_settings(tol, max_iter, orthogonal)
     root = seed_sequence(resolve_seed(seed, generator)) if orthogonal else None
     layers = {name: module for name, module in model.named_modules() if isinstance(module, LAYERS)}
     was_training = model.training
@@ -138,8 +143,9 @@ def lsuv_(model, x, *, tol=0.1, max_iter=10, orthogonal=True, seed=None, generat
                 module = layers[name]
                 if orthogonal:
                     orthogonal_(module.weight, seed=keyed(root, name_word(f"{name}.weight")))
+                inputs = _layer_inputs(model, x, module)
                 scale, count, variance = rescale_to_unit_variance(
-                    lambda: _output_variance(model, x, module), module.weight.mul_, tol, max_iter,
+                    lambda: _output_variance(module, inputs), module.weight.mul_, tol, max_iter,
                     f"the outputs of {name!r}")
                 scales.append(scale)
                 iterations.append(count)
@@ -147,5 +153,4 @@ def lsuv_(model, x, *, tol=0.1, max_iter=10, orthogonal=True, seed=None, generat
                 widths.append(module.out_features if isinstance(module, nn.Linear) else module.out_channels)
     finally:
         model.train(was_training)
-    converged = [abs(v - 1.0) <= tol for v in variances]
-    return LSUVResult(order, widths, scales, iterations, variances, converged, "pre", tol, max_iter)
+    return LSUVResult(order, widths, scales, iterations, variances, "pre", tol, max_iter)

@@ -9,6 +9,7 @@ from torch import nn
 
 from ..common.tables import cell, csv_text, json_text, text_table
 from ..common.validation import choice, integer
+from ..fills.fans import fans
 from .functional import (
     DROPINS, Rule, check_tensor, constant_, keyed, kaiming_normal_, kaiming_uniform_, lecun_normal_, name_word, normal_,
     ones_, orthogonal_, resolve_seed, seed_sequence, shard, uniform_, xavier_normal_, xavier_uniform_, zeros_,
@@ -45,12 +46,12 @@ def _block_fans(param, rule):
     if param.dim() < 2:
         return None, None
     splits = rule.arguments.get("splits", 1) if rule is not None else 1
-    fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(param)
+    fan_in, fan_out = fans(tuple(param.shape), "out_in")
     return fan_in, fan_out // splits
 
 
 def _fan_in(param):
-    return torch.nn.init._calculate_fan_in_and_fan_out(param)[0]
+    return fans(tuple(param.shape), "out_in")[0]
 
 
 def _bounded(bound):
@@ -375,7 +376,10 @@ def init_module_(model, preset=None, rules=None, *, seed=None, generator=None, u
             fan_in, fan_out = _block_fans(param, rule)
             start = time.perf_counter()
             if rule is not None:
-                rule(param, seed=keyed(root, name_word(qualified)))
+                try:
+                    rule(param, seed=keyed(root, name_word(qualified)))
+                except (TypeError, ValueError) as exc:
+                    raise type(exc)(f"parameter {qualified!r} ({rule!r}): {exc}") from exc
                 _zero_padding_row(module, name, param)
             seconds = time.perf_counter() - start
             rows.append({"parameter": qualified, "rule": "(kept)" if rule is None else repr(rule),
