@@ -533,3 +533,36 @@ def test_a_driver_killed_mid_sweep_resumes_with_only_the_missing_points(tmp_path
     keys = stored_rows(out)
     assert len(keys) == len(set(keys)) == POINTS
     assert table_bytes(run.table()) == reference
+
+
+def test_a_critical_init_runs_in_a_sweep_with_the_biases_it_asks_for():
+    """'critical:sigma_b2=0.05' failed at every point (the sweep passed bias
+    0); now its points draw N(0, 0.05) biases, and a spec that cannot serve a
+    point (relu at sigma_b2 > 0, or sigma_b2 unlike the spec's) is one error
+    before anything runs."""
+    config = sweep_grid.expand({"init": "critical:sigma_b2=0.05", "depth": 3, "width": 8, "batch": 8})[0]
+    result = run_point(config)
+    net = initcore.MLP([8] * 4, init="critical:sigma_b2=0.05", seed=0)
+    assert net.sigma_b2 == [0.05] * 3 and math.isfinite(result["q_last"])
+    with pytest.raises(ValueError, match=r"init 'critical:sigma_b2=0.05' with activation 'relu'"):
+        sweep_grid.expand({"init": "critical:sigma_b2=0.05", "activation": "relu"})
+    with pytest.raises(ValueError, match=r"init 'critical' with activation 'tanh' and sigma_b2=0.1"):
+        sweep_grid.expand({"init": "critical", "sigma_b2": 0.1})
+
+
+def test_an_explicit_none_takes_the_default_and_huge_ranges_are_refused():
+    assert sweep_grid.expand({"sigma_w2": None, "depth": 2})[0]["sigma_w2"] == 1.0
+    with pytest.raises(ValueError, match=r"the range '1:100000000:1' has 100000000 values; at most 100000 per axis"):
+        sweep_grid.parse_axis("depth", "1:100000000:1")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--stat", "activation"], "not a numeric result of a simulate sweep"),
+    (["--stat", "accuracy"], "not a numeric result of a simulate sweep"),
+    (["--c", "-1"], "--c must be a positive number, got -1.0"),
+    (["--threshold", "nan"], "--threshold must be a finite number, got nan"),
+])
+def test_bad_statistics_and_constants_are_refused_before_the_sweep(run_cli, tmp_path, args, words):
+    done = run_cli("sweep", "--depth", "2", "--width", "4", "--batch", "4", "--out", str(tmp_path / "out"), *args)
+    assert done.returncode == 2 and words in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -430,9 +430,15 @@ def run_sweep(args):
     except (ValueError, TypeError) as exc:
         raise UsageError(f"initcore sweep --task {args.task}: {exc}") from None
     statistic = args.stat or SWEEP_STATISTIC[args.task]
-    known = {"key", *sweep_grid.PARAMETERS, *(c for columns in RESULTS.values() for c in columns)}
+    # the numbers a heat map can show: this task's scalar results
+    known = [c for c, kind in RESULTS[args.task].items() if kind in ("double", "int64")]
     if statistic not in known:
-        raise UsageError(f"--stat {statistic!r}: not a column of a sweep; choose from: {', '.join(sorted(known))}")
+        raise UsageError(f"--stat {statistic!r}: not a numeric result of a {args.task} sweep; "
+                         f"choose from: {', '.join(known)}")
+    if not (math.isfinite(args.c) and args.c > 0):
+        raise UsageError(f"--c must be a positive number, got {args.c}")
+    if args.threshold is not None and not math.isfinite(args.threshold):
+        raise UsageError(f"--threshold must be a finite number, got {args.threshold}")
     if args.plot is not None:
         _prepare_output("--plot", args.plot)
     run = sweep(args.out, grid, task=args.task, backend=args.backend, workers=args.workers, threads=args.threads,

@@ -1076,6 +1076,7 @@ def plot_sweep(data, path=None, *, statistic, y="depth", c=6.0, c_label=None, ti
     """
     from ..networks.mlp import parse_activation
     from ..propagation import meanfield
+    from ..sweeps import analysis
 
     if y not in ("depth", "sigma_b2"):
         raise ValueError(f"y must be 'depth' or 'sigma_b2', got {y!r}")
@@ -1117,7 +1118,7 @@ def plot_sweep(data, path=None, *, statistic, y="depth", c=6.0, c_label=None, ti
         critical = meanfield.critical_line(name, np.array([b2]), param=param)[0]
         if np.isfinite(critical) and x_lo <= critical <= x_hi:
             ax.axvline(critical, color="white", linestyle="--", label=f"critical sigma_w^2 = {critical:.3g}")
-        xi = np.array([meanfield.depth_scales(name, s, b2, param=param)["xi_c"] for s in fine], dtype=np.float64)
+        xi = analysis.xi_c([activations[0]] * len(fine), fine, [b2] * len(fine))
         ax.plot(fine, np.where(np.isfinite(xi), c * xi, np.nan), color="red",
                 label=f"depth = c xi_c, {shown_c}")
         ax.set_ylabel("depth L")
@@ -1130,8 +1131,8 @@ def plot_sweep(data, path=None, *, statistic, y="depth", c=6.0, c_label=None, ti
         if len(depths) == 1:
             coarse_w = np.linspace(max(x_lo, 1e-6), x_hi, _XI_GRID[0])
             coarse_b = np.linspace(max(y_lo, 0.0), y_hi, _XI_GRID[1])
-            xi = np.array([[meanfield.depth_scales(name, s, b, param=param)["xi_c"] for s in coarse_w]
-                           for b in coarse_b], dtype=np.float64)
+            w_grid, b_grid = np.meshgrid(coarse_w, coarse_b)
+            xi = analysis.xi_c([activations[0]] * w_grid.size, w_grid.ravel(), b_grid.ravel()).reshape(w_grid.shape)
             ax.contour(coarse_w, coarse_b, c * xi, levels=[depths[0]], colors="red")
             ax.plot([], [], color="red", label=f"c xi_c = L = {depths[0]}, {shown_c}")
         ax.set_ylabel("sigma_b^2 (bias variance)")

@@ -1,6 +1,7 @@
 """The measured phase diagram beside mean-field theory: the correlation depth
 scale xi_c of every point, and the constant c of Schoenholz et al. 2017's
 rule "a network trains iff its depth is below c xi_c", fitted to a sweep."""
+import functools
 import math
 import os
 
@@ -9,7 +10,6 @@ import numpy as np
 from ..common.tables import cell, text_table
 from ..common.validation import real
 from ..networks.mlp import parse_activation
-from ..propagation import meanfield
 from .store import read_sweep
 
 __all__ = ["columns", "depth_scale_table", "fit_depth_constant", "xi_c"]
@@ -33,17 +33,22 @@ def weight_variance(data):
                     dtype=np.float64)
 
 
+@functools.lru_cache(maxsize=4096)
+def _xi_c_at(activation, sigma_w2, sigma_b2):
+    # imported here: meanfield loads scipy.optimize, which the CLI need not pay for
+    from ..propagation import meanfield
+
+    name, param = parse_activation(activation)
+    return float(meanfield.depth_scales(name, sigma_w2, sigma_b2, param=param)["xi_c"])
+
+
 def xi_c(activations, sigma_w2, sigma_b2):
     """The correlation depth scale xi_c (`initcore.meanfield.depth_scales`)
-    at each (activation spec, sigma_w2, sigma_b2), computed once per
-    distinct triple; +inf on the critical line."""
-    cache, out = {}, np.empty(len(sigma_w2))
-    for i, triple in enumerate(zip(activations, sigma_w2, sigma_b2)):
-        if triple not in cache:
-            name, param = parse_activation(triple[0])
-            cache[triple] = float(meanfield.depth_scales(name, triple[1], triple[2], param=param)["xi_c"])
-        out[i] = cache[triple]
-    return out
+    at each (activation spec, sigma_w2, sigma_b2), each distinct triple
+    computed once per process (each solves two fixed points); +inf on the
+    critical line."""
+    return np.array([_xi_c_at(a, float(w), float(b)) for a, w, b in zip(activations, sigma_w2, sigma_b2)],
+                    dtype=np.float64)
 
 
 def fit_depth_constant(results, *, threshold, statistic="accuracy"):

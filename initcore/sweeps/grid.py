@@ -147,6 +147,8 @@ def parse_axis(name, text):
                 values.extend(_range(number, item))
             else:
                 values.append(number(item))
+        except _BadRange as exc:
+            raise ValueError(f"{name} {text!r}: the range {item!r} {exc}") from None
         except ValueError:
             kind = "integers" if integral else "numbers"
             raise ValueError(f"{name} {text!r}: expected {kind} separated by commas, or a range "
@@ -156,14 +158,26 @@ def parse_axis(name, text):
     return values
 
 
+# Values of one range axis: a typo such as 1:100000000:1 is refused, not expanded.
+MAX_AXIS = 100_000
+
+
+class _BadRange(ValueError):
+    """A well-formed range that cannot be an axis; the message says why."""
+
+
 def _range(number, item):
     parts = item.split(":")
     if len(parts) != 3:
         raise ValueError(item)
     start, stop, step = (number(p) for p in parts)
-    if not step > 0 or stop < start:
-        raise ValueError(item)
+    if not step > 0:
+        raise _BadRange(f"has step {step}; the step must be positive")
+    if stop < start:
+        raise _BadRange(f"ends at {stop}, before its start {start}")
     count = math.floor((stop - start) / step + 1e-9) + 1
+    if count > MAX_AXIS:
+        raise _BadRange(f"has {count} values; at most {MAX_AXIS} per axis")
     if number is int:
         return [start + i * step for i in range(count)]
     return [float(f"{start + i * step:.12g}") for i in range(count)]
@@ -241,13 +255,40 @@ def expand(grid, task="simulate"):
         default = PARAMETERS[name][1]
         if name == "sigma_w2" and grid.get("init") is None:
             default = 1.0
-        value = grid.get(name, default)
+        value = grid.get(name)
+        value = default if value is None else value
         axes[name] = [None] if value is None else _axis_values(name, value)
     points = []
     for values in itertools.product(*axes.values()):
         config = {"task": task, "version": TASK_VERSION, **dict(zip(names, values))}
         points.append(config)
+    _check_networks(points)
     return points
+
+
+def bias_spec(config):
+    """A point's biases: N(0, sigma_b2), or for an init spec and sigma_b2 = 0
+    ``"auto"``, the biases the spec asks for (``critical:sigma_b2=...``)."""
+    if config["sigma_b2"] > 0:
+        return ("normal", {"std": math.sqrt(config["sigma_b2"])})
+    return "auto" if config["init"] is not None else 0.0
+
+
+def _check_networks(points):
+    """Every (activation, init, sigma_b2) of an init-spec grid, built once on
+    a small layer: a spec that cannot serve a point fails before anything
+    runs, not at each point."""
+    seen = set()
+    for config in points:
+        combo = (config["activation"], config["init"], config["sigma_b2"])
+        if config["init"] is None or combo in seen:
+            continue
+        seen.add(combo)
+        try:
+            MLP([2, 2], activation=config["activation"], init=config["init"], bias=bias_spec(config), seed=0)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"init {config['init']!r} with activation {config['activation']!r} and "
+                            f"sigma_b2={config['sigma_b2']:g}: {exc}") from None
 
 
 def canonical(config):

@@ -10,6 +10,7 @@ from ..networks.mlp import MLP
 from ..propagation.simulate import simulate
 from ..training import datasets
 from ..training.train import train
+from .grid import bias_spec
 
 __all__ = ["RESULTS", "run_point"]
 
@@ -36,10 +37,6 @@ def _weights(config, fans):
     return [("normal", {"std": math.sqrt(config["sigma_w2"] / fan)}) for fan in fans]
 
 
-def _bias(config):
-    return ("normal", {"std": math.sqrt(config["sigma_b2"])}) if config["sigma_b2"] > 0 else 0.0
-
-
 @functools.lru_cache(maxsize=4)
 def _data(name, n):
     """(X, y) of a train dataset, read or drawn once per process; the
@@ -52,7 +49,7 @@ def _data(name, n):
 def _simulate(config, generator):
     depth, width = config["depth"], config["width"]
     net = MLP([width] * (depth + 1), activation=config["activation"], init=_weights(config, [width] * depth),
-              bias=_bias(config), seed=generator, dtype=config["dtype"])
+              bias=bias_spec(config), seed=generator, dtype=config["dtype"])
     sim = simulate(net, batch=config["batch"], q0=config["q0"], seed=generator, progress=False)
     first, last = sim.layers[0], sim.layers[-1]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -72,7 +69,7 @@ def _train(config, generator):
     classes = int(y.max()) + 1
     fans = [X.shape[1]] + [width] * depth
     net = MLP([X.shape[1]] + [width] * depth + [classes], activation=[config["activation"]] * depth + ["linear"],
-              init=_weights(config, fans), bias=_bias(config), seed=generator, dtype=config["dtype"])
+              init=_weights(config, fans), bias=bias_spec(config), seed=generator, dtype=config["dtype"])
     batch_size = min(config["batch_size"], len(y))
     result = train(net, X, y, loss="cross_entropy", lr=config["lr"], epochs=config["epochs"],
                    batch_size=batch_size, seed=generator, eval_batch=batch_size, progress=False)
