@@ -130,8 +130,9 @@ class _Target:
         shape, precision = self.shard.result_shape, self.precision
         bits = (np.dtype(np.uint16), np.dtype(np.int16)) if precision.half is not None else ()
         if out is None:
-            output(shape, precision.work, None)  # refuses sizes beyond the address space
-            return precision.new(shape)
+            if precision.storage is None:
+                raise precision.no_array_type()
+            return output(shape, precision.storage, None)
         return output(shape, precision.storage or bits[0], out, also=bits)
 
     def kernel_args(self, arr):

@@ -17,7 +17,6 @@ from ..common.validation import FLOAT_DTYPES, as_dtype
 
 __all__ = ["Precision", "as_precision"]
 
-_BITS = (np.dtype(np.uint16), np.dtype(np.int16))
 _NAMES = "float16, bfloat16, float32 or float64"
 
 
@@ -79,19 +78,11 @@ class Precision:
             raise ValueError(f"no {self.name} value lies in [a, b] = [{a!r}, {b!r}]; use a wider type")
         return lo, hi
 
-    def new(self, shape):
-        """A new uninitialized result array."""
-        if self.storage is None:
-            raise ImportError("bfloat16 arrays need the ml_dtypes package (pip install ml_dtypes, or "
-                              "initcore[bfloat16]); or pass out= an int16/uint16 array to receive the "
-                              "bit patterns")
-        return np.empty(shape, self.storage)
-
-    def accepts(self, dtype):
-        """Whether an `out` array of this dtype can take the result."""
-        if self.half is not None and dtype in _BITS:
-            return True
-        return self.storage is not None and dtype == self.storage
+    def no_array_type(self):
+        """The error for a new bfloat16 array without ml_dtypes."""
+        return ImportError("bfloat16 arrays need the ml_dtypes package (pip install ml_dtypes, or "
+                           "initcore[bfloat16]); or pass out= an int16/uint16 array to receive the "
+                           "bit patterns")
 
     def kernel_view(self, arr):
         """The flat array the kernels write: the bit patterns for half formats."""
