@@ -3,7 +3,6 @@ activations element-wise, and fused dense layers forward and backward."""
 from libc.math cimport INFINITY, isfinite
 from libc.stdint cimport int64_t, uint64_t
 from cython cimport floating
-from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 from fills cimport ic_max_threads, threads_for
 
@@ -15,11 +14,16 @@ cdef extern from "activations.h" nogil:
     void ic_activation_f64(int id, double param, const double *z, double *out, int64_t n,
                            int derivative, int nthreads)
 
+cdef extern from "gemm.h" nogil:
+    const char *ic_gemm_kernel()
+    int ic_gemm_f32(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
+                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+                    int64_t ldc, int nthreads)
+    int ic_gemm_f64(char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha,
+                    const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
+                    int64_t ldc, int nthreads)
+
 cdef extern from "layers.h" nogil:
-    ctypedef void ic_sgemm(char *, char *, int *, int *, int *, float *, float *, int *,
-                           float *, int *, float *, float *, int *) noexcept nogil
-    ctypedef void ic_dgemm(char *, char *, int *, int *, int *, double *, double *, int *,
-                           double *, int *, double *, double *, int *) noexcept nogil
     ctypedef struct ic_moments:
         pass
     ctypedef struct ic_act:
@@ -84,10 +88,10 @@ cdef extern from "layers.h" nogil:
         double *z_below
         double *x_below
         ic_act act_below
-    int ic_forward_f32(ic_sgemm *gemm, const ic_forward_args_f32 *layer, const ic_stats *stats, int nthreads)
-    int ic_forward_f64(ic_dgemm *gemm, const ic_forward_args_f64 *layer, const ic_stats *stats, int nthreads)
-    int ic_backward_f32(ic_sgemm *gemm, const ic_backward_args_f32 *layer, const ic_stats *stats, int nthreads)
-    int ic_backward_f64(ic_dgemm *gemm, const ic_backward_args_f64 *layer, const ic_stats *stats, int nthreads)
+    int ic_forward_f32(const ic_forward_args_f32 *layer, const ic_stats *stats, int nthreads)
+    int ic_forward_f64(const ic_forward_args_f64 *layer, const ic_stats *stats, int nthreads)
+    int ic_backward_f32(const ic_backward_args_f32 *layer, const ic_stats *stats, int nthreads)
+    int ic_backward_f64(const ic_backward_args_f64 *layer, const ic_stats *stats, int nthreads)
 
 ACTIVATION_COUNT = IC_ACT_COUNT
 MOMENT_FIELDS = IC_MOMENT_FIELDS
@@ -107,6 +111,54 @@ def activation(int id, double param, const floating[::1] z, floating[::1] out, b
             ic_activation_f32(id, param, &z[0], &out[0], n, derivative, nt)
         else:
             ic_activation_f64(id, param, &z[0], &out[0], n, derivative, nt)
+
+
+def gemm_kernel():
+    """The GEMM micro-kernel in use: 'avx512', 'avx2' or 'portable' (gemm.h)."""
+    return ic_gemm_kernel().decode()
+
+
+cdef char _layout(const floating[:, :] m, int64_t *ld) except 0:
+    """'N' for a row-major matrix, 'T' for the transpose of one, with its
+    leading dimension in ld (the stride of a dimension of size 1 does not
+    matter)."""
+    cdef Py_ssize_t size = sizeof(floating), rows = max(m.shape[0], 1), cols = max(m.shape[1], 1)
+    cdef Py_ssize_t r = m.strides[0] if rows > 1 else cols * size
+    cdef Py_ssize_t c = m.strides[1] if cols > 1 else size
+    if c == size and r % size == 0 and r >= cols * size:
+        ld[0] = r // size
+        return b'N'
+    r = m.strides[0] if rows > 1 else size
+    c = m.strides[1] if cols > 1 else rows * size
+    if r == size and c % size == 0 and c >= rows * size:
+        ld[0] = c // size
+        return b'T'
+    raise ValueError(f"matmul: each operand needs one unit stride, got strides ({m.strides[0]}, {m.strides[1]})")
+
+
+def matmul(const floating[:, :] a, const floating[:, :] b, floating[:, ::1] out, int nthreads=0):
+    """out = a @ b by initcore's GEMM, on nthreads threads (0: all); a and b
+    may be transposed views of row-major matrices."""
+    cdef int64_t m = a.shape[0], k = a.shape[1], n = b.shape[1], lda = 0, ldb = 0
+    cdef int nt = nthreads if nthreads > 0 else ic_max_threads()
+    cdef int rc
+    cdef char ta, tb
+    _check(b.shape[0] == k and out.shape[0] == m and out.shape[1] == n,
+           f"matmul shapes ({a.shape[0]}, {a.shape[1]}) @ ({b.shape[0]}, {b.shape[1]}) -> "
+           f"({out.shape[0]}, {out.shape[1]})")
+    if m == 0 or n == 0:
+        return
+    if k == 0:
+        out[:, :] = 0
+        return
+    ta, tb = _layout(a, &lda), _layout(b, &ldb)
+    with nogil:
+        if floating is float:
+            rc = ic_gemm_f32(ta, tb, m, n, k, 1, &a[0, 0], lda, &b[0, 0], ldb, 0, &out[0, 0], n, nt)
+        else:
+            rc = ic_gemm_f64(ta, tb, m, n, k, 1, &a[0, 0], lda, &b[0, 0], ldb, 0, &out[0, 0], n, nt)
+    if rc != 0:
+        raise MemoryError("matmul: no memory for the packed operands")
 
 
 cdef int _threads(int64_t batch, int64_t n_in, int64_t n_out) noexcept nogil:
@@ -242,11 +294,11 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
         if floating is float:
             f32.batch, f32.n_in, f32.n_out, f32.act = batch, n_in, n_out, act
             f32.x, f32.w, f32.b, f32.z, f32.a = &x[0, 0], &w[0, 0], bp, zp, &a[0, 0]
-            rc = ic_forward_f32(sgemm, &f32, stp, nt)
+            rc = ic_forward_f32(&f32, stp, nt)
         else:
             f64.batch, f64.n_in, f64.n_out, f64.act = batch, n_in, n_out, act
             f64.x, f64.w, f64.b, f64.z, f64.a = &x[0, 0], &w[0, 0], bp, zp, &a[0, 0]
-            rc = ic_forward_f64(dgemm, &f64, stp, nt)
+            rc = ic_forward_f64(&f64, stp, nt)
     if rc != 0:
         raise MemoryError("layer kernel: out of memory for the statistics")
 
@@ -304,12 +356,12 @@ def backward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[
             b32.batch, b32.n_in, b32.n_out, b32.act, b32.act_below = batch, n_in, n_out, act, below
             b32.x, b32.w, b32.z, b32.z_is_dphi = &x[0, 0], &w[0, 0], &z[0, 0], z_is_dphi
             b32.grad, b32.dx, b32.dw, b32.db, b32.z_below, b32.x_below = &grad[0, 0], dxp, &dw[0, 0], dbp, zbp, xbp
-            rc = ic_backward_f32(sgemm, &b32, stp, nt)
+            rc = ic_backward_f32(&b32, stp, nt)
         else:
             b64.batch, b64.n_in, b64.n_out, b64.act, b64.act_below = batch, n_in, n_out, act, below
             b64.x, b64.w, b64.z, b64.z_is_dphi = &x[0, 0], &w[0, 0], &z[0, 0], z_is_dphi
             b64.grad, b64.dx, b64.dw, b64.db, b64.z_below, b64.x_below = &grad[0, 0], dxp, &dw[0, 0], dbp, zbp, xbp
-            rc = ic_backward_f64(dgemm, &b64, stp, nt)
+            rc = ic_backward_f64(&b64, stp, nt)
     if rc != 0:
         raise MemoryError("layer kernel: out of memory")
 

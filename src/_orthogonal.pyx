@@ -10,20 +10,19 @@ from libc.math cimport copysign, sqrt
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 from cython cimport floating
-from scipy.linalg.cython_blas cimport dgemm, dtrmm, sgemm, strmm
 
 from fills cimport *
 
 # The O(n^2) steps (Gaussians, reflectors, signs) run on one thread: they are
-# small next to the O(n^3) products, which the kernels' threads share in tiles
-# of fixed shape (layers.h), so the matrix is the same for any thread count.
-# The caller holds BLAS to one thread.
+# small next to the O(n^3) products, which initcore's GEMM (gemm.h) shares
+# among the kernels' threads with the same bits for any thread count and any
+# CPU; no BLAS library is involved.
 
 # Products smaller than this many multiply-adds run on one thread.
 cdef int64_t PARALLEL_MIN_MACS = 1 << 24
 
 # Reflectors per block of the backward accumulation: wide enough that the
-# trailing-update GEMMs run near BLAS peak.
+# trailing-update GEMMs run near peak.
 cdef int BLOCK = 128
 
 
@@ -51,55 +50,44 @@ cdef void _reflectors(floating *q, int64_t m, int64_t k, floating *tau, floating
             sign[j] = 1 if beta > 0 else -1
 
 
-cdef extern from "layers.h" nogil:
-    ctypedef void ic_sgemm(char *, char *, int *, int *, int *, float *, float *, int *,
-                           float *, int *, float *, float *, int *) noexcept nogil
-    ctypedef void ic_dgemm(char *, char *, int *, int *, int *, double *, double *, int *,
-                           double *, int *, double *, double *, int *) noexcept nogil
-    int ic_gemm_f32(ic_sgemm *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
+cdef extern from "gemm.h" nogil:
+    int ic_gemm_f32(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
                     const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                     int64_t ldc, int nthreads)
-    int ic_gemm_f64(ic_dgemm *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha,
+    int ic_gemm_f64(char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha,
                     const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
                     int64_t ldc, int nthreads)
 
 
-cdef void _gemm(char *ta, char *tb, int m, int n, int k, floating alpha, floating *a, int lda,
-                floating *b, int ldb, floating beta, floating *c, int ldc) noexcept nogil:
-    """Column-major C = alpha op(A) op(B) + beta C, as BLAS's gemm, over
-    tiles of fixed shape shared by the kernels' threads: the row-major
-    C^T = op(B)^T op(A)^T."""
+cdef int _gemm(char *ta, char *tb, int m, int n, int k, floating alpha, floating *a, int lda,
+               floating *b, int ldb, floating beta, floating *c, int ldc) noexcept nogil:
+    """Column-major C = alpha op(A) op(B) + beta C, as BLAS's gemm: the
+    row-major C^T = op(B)^T op(A)^T. Returns 0, or -1 when out of memory."""
     cdef int nt = ic_max_threads() if <int64_t>m * n * k >= PARALLEL_MIN_MACS else 1
     if floating is float:
-        ic_gemm_f32(sgemm, tb[0], ta[0], n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, nt)
+        return ic_gemm_f32(tb[0], ta[0], n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, nt)
     else:
-        ic_gemm_f64(dgemm, tb[0], ta[0], n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, nt)
-
-
-cdef void _trmm_upper(int m, int n, floating *t, int ldt, floating *b, int ldb) noexcept nogil:
-    """b := t @ b for upper-triangular t."""
-    cdef floating one = 1
-    if floating is float:
-        strmm(b"L", b"U", b"N", b"N", &m, &n, &one, t, &ldt, b, &ldb)
-    else:
-        dtrmm(b"L", b"U", b"N", b"N", &m, &n, &one, t, &ldt, b, &ldb)
+        return ic_gemm_f64(tb[0], ta[0], n, m, k, alpha, b, ldb, a, lda, beta, c, ldc, nt)
 
 
 cdef int _householder_product(floating *q, int m, int k, floating *tau) noexcept nogil:
     """Overwrite the reflectors in q (m x k, column-major) with their product
     H_0 H_1 ... H_{k-1}, accumulated backwards in blocks of BLOCK reflectors:
     each block is I - V T V^T (compact WY, Schreiber & Van Loan 1989), applied
-    with two GEMMs and a TRMM. LAPACK's orgqr does the same with blocks of 32,
-    where the GEMMs are too thin to run at full speed."""
+    with three GEMMs (T is upper triangular, stored with its zeros). LAPACK's
+    orgqr does the same with blocks of 32, where the GEMMs are too thin to run
+    at full speed."""
     cdef int nb = BLOCK if k > BLOCK else k
     cdef int s, b, rows, trailing, i, j, c
     cdef floating *v = <floating *>malloc(<size_t>m * nb * sizeof(floating))
     cdef floating *w = <floating *>malloc(<size_t>nb * k * sizeof(floating))
+    cdef floating *tw = <floating *>malloc(<size_t>nb * k * sizeof(floating))
     cdef floating *t = <floating *>malloc(<size_t>nb * nb * sizeof(floating))
     cdef floating *gram = <floating *>malloc(<size_t>nb * nb * sizeof(floating))
     cdef double acc
-    if v == NULL or w == NULL or t == NULL or gram == NULL:
-        free(v); free(w); free(t); free(gram)
+    cdef int rc = 0
+    if v == NULL or w == NULL or tw == NULL or t == NULL or gram == NULL:
+        free(v); free(w); free(tw); free(t); free(gram)
         return -1
     s = ((k - 1) // nb) * nb
     while s >= 0:
@@ -112,7 +100,7 @@ cdef int _householder_product(floating *q, int m, int k, floating *tau) noexcept
                 v[i + j * rows] = 0 if i < j else (1 if i == j else q[(s + i) + (s + j) * m])
         # T: upper triangular with T[i, i] = tau_i and
         # T[:i, i] = -tau_i T[:i, :i] (V^T v_i)   (LAPACK's larft, forward)
-        _gemm(b"T", b"N", b, b, rows, 1, v, rows, v, rows, 0, gram, b)
+        rc |= _gemm(b"T", b"N", b, b, rows, 1, v, rows, v, rows, 0, gram, b)
         for i in range(b):
             for j in range(b):
                 t[j + i * b] = 0
@@ -128,20 +116,20 @@ cdef int _householder_product(floating *q, int m, int k, floating *tau) noexcept
                 for i in range(s, s + b):
                     q[i + j * m] = 0
             # C := C - V (T (V^T C)) on C = q[s:, s+b:]
-            _gemm(b"T", b"N", b, trailing, rows, 1, v, rows, q + s + (s + b) * m, m, 0, w, b)
-            _trmm_upper(b, trailing, t, b, w, b)
-            _gemm(b"N", b"N", rows, trailing, b, -1, v, rows, w, b, 1, q + s + (s + b) * m, m)
+            rc |= _gemm(b"T", b"N", b, trailing, rows, 1, v, rows, q + s + (s + b) * m, m, 0, w, b)
+            rc |= _gemm(b"N", b"N", b, trailing, b, 1, t, b, w, b, 0, tw, b)
+            rc |= _gemm(b"N", b"N", rows, trailing, b, -1, v, rows, tw, b, 1, q + s + (s + b) * m, m)
         # own columns: I - V T L^T, with L the unit lower triangle at the top of V
         for j in range(b):
             for i in range(b):
                 w[i + j * b] = v[j + i * rows]
-        _trmm_upper(b, b, t, b, w, b)
-        _gemm(b"N", b"N", rows, b, b, -1, v, rows, w, b, 0, q + s + s * m, m)
+        rc |= _gemm(b"N", b"N", b, b, b, 1, t, b, w, b, 0, tw, b)
+        rc |= _gemm(b"N", b"N", rows, b, b, -1, v, rows, tw, b, 0, q + s + s * m, m)
         for j in range(b):
             q[(s + j) + (s + j) * m] += 1
         s -= nb
-    free(v); free(w); free(t); free(gram)
-    return 0
+    free(v); free(w); free(tw); free(t); free(gram)
+    return -1 if rc else 0
 
 
 def haar(floating[:, ::1] out, uint64_t key, uint64_t position, double gain):

@@ -8,6 +8,7 @@
 #include "activations.h"
 #include "actmath.h"
 #include "cpu.h"
+#include "gemm.h"
 #include "layers.h"
 #include "parallel.h"
 #include "template.h"
@@ -26,29 +27,28 @@
 #define HIST_CHUNK 65536
 
 /* The grid of output tiles of a product with `rows` x `cols` outputs and
- * inner dimension k. Each tile is one BLAS call with K whole, followed by
- * its share of the statistics while it is in cache; tiles go to whichever
- * thread is free. The grid depends on the shapes only, never on the thread
- * count, so every BLAS call, and with it every bit of the result, is the
- * same for any number of threads (BLAS kernels treat remainders of M and N
- * in code paths of their own, so a call's shape decides its rounding).
+ * inner dimension k. Each tile is computed by initcore's GEMM (gemm.h) from
+ * operands packed once per call, followed by its share of the statistics
+ * while it is in cache; tiles go to whichever thread is free. The GEMM's
+ * bits do not depend on the tiles, but the statistics are accumulated per
+ * tile and merged in tile order, so the grid depends on the shapes only,
+ * never on the thread count.
  *
- * Each call packs its operands anew, so every extra tile costs packing
- * time, while too few tiles leave cores idle. Starting from the whole
- * product (at most TILE_ROWS x TILE_COLS), the longer side is halved until
- * there are TILE_TARGET tiles or a tile would fall below TILE_MIN_MACS. A
- * 1024^3 product becomes 32 tiles of 256 x 128, two per core on 16 cores;
- * width 256 (batch 1024) becomes 16. Measured on 16 cores (simulate, depth
- * 20, width 1024, forward + backward over the GEMM floor): 8 tiles 1.73x,
- * 16 tiles 1.33x, 32 tiles 1.21x; on 2 cores the same 32 tiles cost 6-18%
- * more than 8 (one layer's backward, 1.73x its two threaded sgemms; 1.64x
- * with dX and dW in 16 tiles each, which leaves 16 cores fewer to share).
+ * Starting from the whole product (at most TILE_ROWS x TILE_COLS), the
+ * longer side is halved until there are TILE_TARGET tiles or a tile would
+ * fall below TILE_MIN_MACS: two or more tiles per core on 16 cores for
+ * width 1024, and small layers in few tiles. Tiles start at multiples of
+ * the GEMM's micro-tile (TILE_ROW_ALIGN is also a multiple of UNIT_ROWS).
  * The caps bound a tile's counts (a statistics lane sees at most
  * TILE_ROWS x TILE_COLS / 16 values) and its per-unit rows. */
 #define TILE_ROWS 1024
 #define TILE_COLS 4096
 #define TILE_TARGET 32
 #define TILE_MIN_MACS ((int64_t)1 << 22)
+#define TILE_ROW_ALIGN (2 * IC_GEMM_MR)
+#define TILE_COL_ALIGN IC_GEMM_NR_F32
+_Static_assert(TILE_ROW_ALIGN % UNIT_ROWS == 0 && TILE_COL_ALIGN % IC_GEMM_NR_F64 == 0,
+               "tiles start on micro-tiles and unit groups");
 
 typedef struct {
     int64_t rows, cols, tr, tc, nr, nc;   /* tiles of tr x tc: nr row blocks, nc column tiles */
@@ -70,16 +70,16 @@ static int64_t part_size(int64_t n, int64_t cap, int64_t align)
 static grid grid_of(int64_t rows, int64_t cols, int64_t k)
 {
     grid g = {.rows = rows, .cols = cols};
-    g.tr = part_size(rows > 0 ? rows : 1, TILE_ROWS, UNIT_ROWS);
-    g.tc = part_size(cols > 0 ? cols : 1, TILE_COLS, 16);
+    g.tr = part_size(rows > 0 ? rows : 1, TILE_ROWS, TILE_ROW_ALIGN);
+    g.tc = part_size(cols > 0 ? cols : 1, TILE_COLS, TILE_COL_ALIGN);
     for (;;) {
         g.nr = (rows + g.tr - 1) / g.tr;
         g.nc = (cols + g.tc - 1) / g.tc;
         int64_t tr = g.tr, tc = g.tc;
-        if (tc >= tr && tc > 16)
-            tc = part_size(tc, (tc + 1) / 2, 16);
-        else if (tr > UNIT_ROWS)
-            tr = part_size(tr, (tr + 1) / 2, UNIT_ROWS);
+        if (tc >= tr && tc > TILE_COL_ALIGN)
+            tc = part_size(tc, (tc + 1) / 2, TILE_COL_ALIGN);
+        else if (tr > TILE_ROW_ALIGN)
+            tr = part_size(tr, (tr + 1) / 2, TILE_ROW_ALIGN);
         if (g.nr * g.nc >= TILE_TARGET || (tr == g.tr && tc == g.tc) || tr * tc * k < TILE_MIN_MACS)
             return g;
         g.tr = tr;
@@ -114,62 +114,41 @@ static int team_size(int nthreads, int64_t items)
     return nthreads < items ? (nthreads > 1 ? nthreads : 1) : (int)(items > 1 ? items : 1);
 }
 
-/* Column slabs: the forward's W, whose columns are split among the grid's
- * column tiles, is copied once per call so that each tile's columns lie
- * together (n_in x width, contiguous). BLAS then packs each tile's part
- * from one contiguous run instead of from rows the whole width apart:
- * 1024^2 tiles of 512 x 256 ran in 6.2-6.9 ms with slabs against 7.0-7.6 ms
- * for 256 x 512 tiles without (2 threads), the copy included.
- *
- * The buffer is kept for the next call (one, the latest returned, up to
- * SLAB_KEEP bytes): a fresh one would page-fault on every call. */
-#define SLAB_KEEP ((size_t)64 << 20)
-#define SLAB_HEAD 64  /* the buffer's size sits before the data, keeping malloc's alignment */
+/* The packed operands' buffer is kept for the next call (one, the latest
+ * returned, up to PACKED_KEEP bytes): a fresh one would page-fault on every
+ * call. Its size sits at the start of the allocation and the data starts at
+ * the next 64-byte boundary at least 64 bytes in, a pointer to the
+ * allocation just before it. */
+#define PACKED_KEEP ((size_t)256 << 20)
 
-static void *slab_kept;
+static char *packed_kept;
 
-static void *slab_take(size_t bytes)
+static void *packed_data(char *h)
 {
-    char *h = NULL;
-#ifdef _OPENMP
-#pragma omp critical(ic_slab)
-    {
-        h = slab_kept;
-        slab_kept = NULL;
-    }
-#endif
+    char *data = h + 64 + (64 - (uintptr_t)h % 64) % 64;
+    ((char **)data)[-1] = h;
+    return data;
+}
+
+static void *packed_take(size_t bytes)
+{
+    char *h = __atomic_exchange_n(&packed_kept, NULL, __ATOMIC_ACQ_REL);
     if (h && *(size_t *)h >= bytes)
-        return h + SLAB_HEAD;
+        return packed_data(h);
     free(h);
-    h = malloc(SLAB_HEAD + bytes);
+    h = malloc(128 + bytes);
     if (!h)
         return NULL;
     *(size_t *)h = bytes;
-    return h + SLAB_HEAD;
+    return packed_data(h);
 }
 
-static void slab_give(void *data)
+static void packed_give(void *data)
 {
-    char *h = data ? (char *)data - SLAB_HEAD : NULL;
-#ifdef _OPENMP
-    if (h && *(size_t *)h <= SLAB_KEEP) {
-#pragma omp critical(ic_slab)
-        {
-            char *old = slab_kept;
-            slab_kept = h;
-            h = old;
-        }
-    }
-#endif
+    char *h = data ? ((char **)data)[-1] : NULL;
+    if (h && *(size_t *)h <= PACKED_KEEP)
+        h = __atomic_exchange_n(&packed_kept, h, __ATOMIC_ACQ_REL);
     free(h);
-}
-
-/* Slab work items: column tiles times runs of SLAB_ROWS rows. */
-#define SLAB_ROWS 256
-
-static int64_t slab_items(int64_t rows, const grid *g)
-{
-    return g->nc * ((rows + SLAB_ROWS - 1) / SLAB_ROWS);
 }
 
 /* The units of one column tile, merged: the moments of their values and of
@@ -368,7 +347,6 @@ static void moments_empty(ic_moments *m)
 
 #define REAL float
 #define SUF f32
-#define GEMM ic_sgemm
 #define PHI(id, p, z) ic_phi_f32(id, p, z)
 #define DPHI(id, p, z) ic_dphi_f32(id, p, z)
 #define PHI_DPHI(id, p, z, d) ic_phi_dphi_f32(id, p, z, d)
@@ -378,7 +356,6 @@ static void moments_empty(ic_moments *m)
 #include "layers_template.c"
 #undef REAL
 #undef SUF
-#undef GEMM
 #undef PHI
 #undef DPHI
 #undef PHI_DPHI
@@ -388,7 +365,6 @@ static void moments_empty(ic_moments *m)
 
 #define REAL double
 #define SUF f64
-#define GEMM ic_dgemm
 #define PHI(id, p, z) ic_phi(id, p, z)
 #define DPHI(id, p, z) ic_dphi(id, p, z)
 #define PHI_DPHI(id, p, z, d) ic_phi_dphi(id, p, z, d)

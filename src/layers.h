@@ -1,26 +1,19 @@
-/* Fused dense-layer kernels: one BLAS GEMM per tile of the output, with
- * bias, activation and every statistic applied to the tile while it is still
- * in cache.
+/* Fused dense-layer kernels: initcore's GEMM (gemm.h) per tile of the
+ * output, with bias, activation and every statistic applied to the tile while
+ * it is still in cache.
  *
  * Matrices are C-contiguous: x (batch, n_in), w (n_in, n_out), z and a
- * (batch, n_out). BLAS is column-major, so each row-major product is computed
- * as its transpose (the trick of sklearn/utils/_cython_blas.pyx).
+ * (batch, n_out).
  *
- * The tiles form a grid that depends only on the shapes (layers.c), so every
- * BLAS call has the same shape and operands for any thread count. Statistics
- * are accumulated in float64 per tile, and tiles are merged in a fixed order
- * with Chan et al.'s (1979) pairwise formula. Results are bit-identical for
- * any thread count. BLAS must run single-threaded inside the kernels (the
- * caller limits it); each OpenMP thread calls it on its own tiles. */
+ * The GEMM gives the same bits for any tiles and threads. The statistics are
+ * accumulated in float64 per tile of a grid that depends only on the shapes
+ * (layers.c), and tiles are merged in a fixed order with Chan et al.'s (1979)
+ * pairwise formula. Results are bit-identical for any thread count, and no
+ * BLAS library is involved. */
 #ifndef INITCORE_LAYERS_H
 #define INITCORE_LAYERS_H
 
 #include <stdint.h>
-
-typedef void ic_sgemm(char *transa, char *transb, int *m, int *n, int *k, float *alpha,
-                      float *a, int *lda, float *b, int *ldb, float *beta, float *c, int *ldc);
-typedef void ic_dgemm(char *transa, char *transb, int *m, int *n, int *k, double *alpha,
-                      double *a, int *lda, double *b, int *ldb, double *beta, double *c, int *ldc);
 
 /* Moments, zeros and saturated values over the finite values of a tensor,
  * and counts of NaN and infinities. Python reads it as
@@ -86,22 +79,10 @@ IC_LAYER_ARGS(double, f64)
 #undef IC_LAYER_ARGS
 
 /* stats may be NULL. Return 0, or -1 when out of memory. */
-int ic_forward_f32(ic_sgemm *gemm, const ic_forward_args_f32 *layer, const ic_stats *stats, int nthreads);
-int ic_forward_f64(ic_dgemm *gemm, const ic_forward_args_f64 *layer, const ic_stats *stats, int nthreads);
-int ic_backward_f32(ic_sgemm *gemm, const ic_backward_args_f32 *layer, const ic_stats *stats, int nthreads);
-int ic_backward_f64(ic_dgemm *gemm, const ic_backward_args_f64 *layer, const ic_stats *stats, int nthreads);
-
-/* Row-major C (m x n, ldc) = alpha op(A) op(B) + beta C, op(A) m x k and
- * op(B) k x n, 'T' transposing a row-major operand: one BLAS call per tile of
- * C, over a grid that depends on the shapes only, so the result is the same
- * for any thread count. BLAS must run single-threaded (the caller limits
- * it). Every dimension and leading dimension is < 2^31. Returns 0. */
-int ic_gemm_f32(ic_sgemm *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
-                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                int64_t ldc, int nthreads);
-int ic_gemm_f64(ic_dgemm *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha,
-                const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
-                int64_t ldc, int nthreads);
+int ic_forward_f32(const ic_forward_args_f32 *layer, const ic_stats *stats, int nthreads);
+int ic_forward_f64(const ic_forward_args_f64 *layer, const ic_stats *stats, int nthreads);
+int ic_backward_f32(const ic_backward_args_f32 *layer, const ic_stats *stats, int nthreads);
+int ic_backward_f64(const ic_backward_args_f64 *layer, const ic_stats *stats, int nthreads);
 
 /* Adds the histogram of v[0..n) to hist (nbins + 2 slots, as in ic_stats).
  * Returns 0, or -1 when out of memory. */

@@ -637,27 +637,18 @@ static double FN(tile_sum_squares)(const REAL *v, int64_t ld, const tile *t)
 /* Slab work item s of `src` (rows x g->cols, row stride ld) into dst: the
  * columns of column tile cb = s / row runs, rows of run s % row runs, at
  * dst + c0 rows, with the tile's width as row stride. */
-static void FN(slab_item)(const REAL *src, int64_t ld, int64_t rows, const grid *g, REAL *dst, int64_t s)
+/* Packs both products' operands (item s of the first's, then the
+ * second's); q may be NULL. */
+static void FN(pack_item)(const IC_CAT(ic_product, SUF) *p, const IC_CAT(ic_product, SUF) *q, int64_t s)
 {
-    int64_t runs = (rows + SLAB_ROWS - 1) / SLAB_ROWS, cb = s / runs, r0 = s % runs * SLAB_ROWS;
-    int64_t r1 = r0 + SLAB_ROWS < rows ? r0 + SLAB_ROWS : rows;
-    int64_t c0 = cb * g->tc, width = c0 + g->tc < g->cols ? g->tc : g->cols - c0;
-    for (int64_t r = r0; r < r1; r++)
-        memcpy(dst + c0 * rows + r * width, src + r * ld + c0, (size_t)width * sizeof(REAL));
+    int64_t first = IC_CAT(ic_product_pack_items, SUF)(p);
+    if (s < first)
+        IC_CAT(ic_product_pack, SUF)(p, s);
+    else
+        IC_CAT(ic_product_pack, SUF)(q, s - first);
 }
 
-/* Row-major C (m x n, ldc) = alpha op(A) (m x k) @ op(B) (k x n) + beta C,
- * 'T' transposing a row-major operand: one BLAS call on the transposed
- * problem (as sklearn/utils/_cython_blas.pyx does). Every dimension is
- * < 2^31. */
-static void FN(gemm_rm)(GEMM *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, REAL alpha,
-                        const REAL *a, int64_t lda, const REAL *b, int64_t ldb, REAL beta, REAL *c, int64_t ldc)
-{
-    int M = (int)n, N = (int)m, K = (int)k, la = (int)lda, lb = (int)ldb, lc = (int)ldc;
-    gemm(&tb, &ta, &M, &N, &K, &alpha, (REAL *)b, &lb, (REAL *)a, &la, &beta, c, &lc);
-}
-
-int IC_CAT(ic_forward, SUF)(GEMM *gemm, const IC_CAT(ic_forward_args, SUF) *layer, const ic_stats *st,
+int IC_CAT(ic_forward, SUF)(const IC_CAT(ic_forward_args, SUF) *layer, const ic_stats *st,
                             int nthreads)
 {
     int64_t batch = layer->batch, n_in = layer->n_in, n_out = layer->n_out;
@@ -679,9 +670,11 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, const IC_CAT(ic_forward_args, SUF) *laye
             return -1;
         }
     }
-    /* W's column tiles in slabs, unless one tile spans its width */
-    REAL *slab = g.nc > 1 ? slab_take((size_t)(n_in * n_out) * sizeof(REAL)) : NULL;
-    if (g.nc > 1 && !slab) {
+    IC_CAT(ic_product, SUF) prod = {.m = batch, .n = n_out, .k = n_in, .a = x, .a_row = n_in, .a_col = 1,
+                                    .b = w, .b_row = n_out, .b_col = 1};
+    int64_t items = IC_CAT(ic_product_pack_items, SUF)(&prod);
+    prod.packed = packed_take((size_t)IC_CAT(ic_product_size, SUF)(&prod) * sizeof(REAL));
+    if (!prod.packed) {
         if (st) {
             FN(acc_free)(&zacc);
             FN(acc_free)(&aacc);
@@ -694,18 +687,15 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, const IC_CAT(ic_forward_args, SUF) *laye
     {
         ic_pin pin;
         ic_pin_start(&pin, home);
-        if (slab) {
-            IC_FOR
-            for (int64_t s = 0; s < slab_items(n_in, &g); s++)
-                FN(slab_item)(w, n_out, n_in, &g, slab, s);
-        }
+        IC_FOR_DYNAMIC
+        for (int64_t s = 0; s < items; s++)
+            IC_CAT(ic_product_pack, SUF)(&prod, s);
         IC_FOR_DYNAMIC
         for (int64_t s = 0; s < tiles; s++) {
             tile t = tile_at(&g, s);
             int64_t len = t.c1 - t.c0, i0 = 0;
             int group_bad = 0;
-            FN(gemm_rm)(gemm, 'N', 'N', t.r1 - t.r0, len, n_in, 1, x + t.r0 * n_in, n_in,
-                        slab ? slab + t.c0 * n_in : w + t.c0, slab ? len : n_out, 0, c + t.r0 * n_out + t.c0, n_out);
+            IC_CAT(ic_product_tile, SUF)(&prod, t.r0, t.r1, t.c0, t.c1, c, n_out);
             /* bias, phi and the statistics while the tile is in cache */
             for (int64_t i = 0; i < t.r1 - t.r0; i++) {
                 REAL *zr = c + (t.r0 + i) * n_out + t.c0, *ar = a + (t.r0 + i) * n_out + t.c0;
@@ -744,7 +734,7 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, const IC_CAT(ic_forward_args, SUF) *laye
         }
         ic_pin_end(&pin);
     }
-    slab_give(slab);
+    packed_give(prod.packed);
     if (st) {
         FN(acc_finish)(&zacc, &st->moments[0], NULL);
         if (!later)
@@ -756,7 +746,7 @@ int IC_CAT(ic_forward, SUF)(GEMM *gemm, const IC_CAT(ic_forward_args, SUF) *laye
     return 0;
 }
 
-int IC_CAT(ic_backward, SUF)(GEMM *gemm, const IC_CAT(ic_backward_args, SUF) *layer, const ic_stats *st,
+int IC_CAT(ic_backward, SUF)(const IC_CAT(ic_backward_args, SUF) *layer, const ic_stats *st,
                              int nthreads)
 {
     int64_t batch = layer->batch, n_in = layer->n_in, n_out = layer->n_out;
@@ -780,8 +770,18 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, const IC_CAT(ic_backward_args, SUF) *la
     double *w_sq = calloc((size_t)wtiles + 1, sizeof(double));
     /* the accumulator also carries db's column sums when there are no statistics */
     FN(acc_opts) o = {.counts = 1, .sat_lo = -INFINITY, .sat_hi = INFINITY, .colsum = db != NULL, .hist = 1};
-    if (!(dx_sq && dw_sq && w_sq) || FN(acc_init)(&gacc, g, st, o) < 0) {
+    /* dW: A(i, p) = input[p, i], B = dZ; dX: A = dZ, B(p, j) = w[j, p] */
+    IC_CAT(ic_product, SUF) pw = {.m = n_in, .n = n_out, .k = batch, .a = input, .a_row = 1, .a_col = n_in,
+                                  .b = grad, .b_row = n_out, .b_col = 1};
+    IC_CAT(ic_product, SUF) px = {.m = batch, .n = n_in, .k = n_out, .a = grad, .a_row = n_out, .a_col = 1,
+                                  .b = w, .b_row = 1, .b_col = n_out};
+    int64_t wsize = IC_CAT(ic_product_size, SUF)(&pw), xsize = dx ? IC_CAT(ic_product_size, SUF)(&px) : 0;
+    int64_t pack_items = IC_CAT(ic_product_pack_items, SUF)(&pw) + (dx ? IC_CAT(ic_product_pack_items, SUF)(&px) : 0);
+    pw.packed = packed_take((size_t)(wsize + xsize) * sizeof(REAL));
+    px.packed = pw.packed ? pw.packed + wsize : NULL;
+    if (!(dx_sq && dw_sq && w_sq && pw.packed) || FN(acc_init)(&gacc, g, st, o) < 0) {
         free(dx_sq); free(dw_sq); free(w_sq);
+        packed_give(pw.packed);
         return -1;
     }
     int64_t most = tiles + below > xtiles + wtiles ? tiles + below : xtiles + wtiles;
@@ -829,23 +829,23 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, const IC_CAT(ic_backward_args, SUF) *la
                 FN(acc_hist_tile)(&gacc, &t, grad, n_out);
             }
         }
-        /* dW (the larger products first), then dX; dZ goes to BLAS as it is:
-         * slabs of it cost more to copy than they save (1 thread, width 1024) */
+        /* dW = X^T dZ and dX = dZ W^T: both products' operands packed, then
+         * their tiles (dW's, the larger, first) */
+        IC_FOR_DYNAMIC
+        for (int64_t s = 0; s < pack_items; s++)
+            FN(pack_item)(&pw, dx ? &px : NULL, s);
         IC_FOR_DYNAMIC
         for (int64_t s = 0; s < wtiles + xtiles; s++) {
             if (s < wtiles) {
                 tile t = tile_at(&gw, s);
-                int64_t off = t.r0 * n_out + t.c0;
-                FN(gemm_rm)(gemm, 'T', 'N', t.r1 - t.r0, t.c1 - t.c0, batch, 1, input + t.r0, n_in,
-                            grad + t.c0, n_out, 0, dw + off, n_out);
+                IC_CAT(ic_product_tile, SUF)(&pw, t.r0, t.r1, t.c0, t.c1, dw, n_out);
                 if (st) {
                     dw_sq[t.index] = FN(tile_sum_squares)(dw, n_out, &t);
                     w_sq[t.index] = FN(tile_sum_squares)(w, n_out, &t);
                 }
             } else {
                 tile t = tile_at(&gx, s - wtiles);
-                FN(gemm_rm)(gemm, 'N', 'T', t.r1 - t.r0, t.c1 - t.c0, n_out, 1, grad + t.r0 * n_out, n_out,
-                            w + t.c0 * n_out, n_out, 0, dx + t.r0 * n_in + t.c0, n_in);
+                IC_CAT(ic_product_tile, SUF)(&px, t.r0, t.r1, t.c0, t.c1, dx, n_in);
                 if (st)
                     dx_sq[t.index] = FN(tile_sum_squares)(dx, n_in, &t);
             }
@@ -870,25 +870,7 @@ int IC_CAT(ic_backward, SUF)(GEMM *gemm, const IC_CAT(ic_backward_args, SUF) *la
     }
     FN(acc_free)(&gacc);
     free(dx_sq); free(dw_sq); free(w_sq);
-    return 0;
-}
-
-int IC_CAT(ic_gemm, SUF)(GEMM *gemm, char ta, char tb, int64_t m, int64_t n, int64_t k, REAL alpha,
-                         const REAL *a, int64_t lda, const REAL *b, int64_t ldb, REAL beta, REAL *c,
-                         int64_t ldc, int nthreads)
-{
-    grid g = grid_of(m, n, k);
-    int64_t tiles = g.nr * g.nc;
-    nthreads = team_size(nthreads, tiles);
-    IC_PARALLEL(nthreads > 1)
-    {
-        IC_FOR_DYNAMIC
-        for (int64_t s = 0; s < tiles; s++) {
-            tile t = tile_at(&g, s);
-            FN(gemm_rm)(gemm, ta, tb, t.r1 - t.r0, t.c1 - t.c0, k, alpha, ta == 'N' ? a + t.r0 * lda : a + t.r0,
-                        lda, tb == 'N' ? b + t.c0 : b + t.c0 * ldb, ldb, beta, c + t.r0 * ldc + t.c0, ldc);
-        }
-    }
+    packed_give(pw.packed);
     return 0;
 }
 

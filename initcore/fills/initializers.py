@@ -890,14 +890,11 @@ def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32,
         raise ValueError(f"orthogonal needs both matrix sides below 2**31 (LAPACK int), got {(rows, cols)}")
     arr = target.array(out)
     key, position = stream_for(seed)
-    # imported here: its BLAS comes with scipy.linalg, slow to import
     from . import _orthogonal
-    from ..common.blas import single_threaded_blas
 
     direct = target.shard.whole and target.precision.half is None
     whole = arr if direct else np.empty(shape, target.work)
-    with single_threaded_blas():
-        _orthogonal.haar(whole.reshape(rows, cols), key, position, gain)
+    _orthogonal.haar(whole.reshape(rows, cols), key, position, gain)
     if not direct:
         target.store(arr, whole)
     return arr

@@ -6,7 +6,6 @@ import numbers
 import numpy as np
 
 from . import _layers
-from ..common.blas import single_threaded_blas
 from ..fills.generator import as_generator
 from ..fills.initializers import _canonical, expected_moments, initialize
 from ..common.validation import as_dtype, integer, real, real_array
@@ -412,10 +411,9 @@ class MLP:
         Only two activations are alive at a time, whatever the depth.
         """
         a = self.input(x)
-        with single_threaded_blas():
-            for _, (w, b, act_id, param), out in self.ping_pong(a.shape[0]):
-                _layers.forward(a, w, b, None, out, act_id, param)
-                a = out
+        for _, (w, b, act_id, param), out in self.ping_pong(a.shape[0]):
+            _layers.forward(a, w, b, None, out, act_id, param)
+            a = out
         return a.copy()
 
     def predict_proba(self, x):

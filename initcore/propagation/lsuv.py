@@ -3,7 +3,6 @@ each layer's weights rescaled on a data batch until its output has variance 1,
 measured by the fused layer kernels."""
 import numpy as np
 
-from ..common.blas import single_threaded_blas
 from ..common.lsuv import MEASURED, LSUVResult, check_settings, rescale_to_unit_variance
 from ..common.validation import choice
 from ..fills.generator import as_generator
@@ -108,32 +107,31 @@ def lsuv(net, x, *, tol=0.1, max_iter=10, measure="pre", orthogonal=True, seed=N
     generator = as_generator(seed)
     fields = _MEASURES[measure]
     scales, iterations, variances = [], [], []
-    with single_threaded_blas():
-        for index, (w, b, act_id, param), out in net.ping_pong(a_in.shape[0]):
-            what = f"layer {index + 1}'s {MEASURED[measure]}"
-            if orthogonal:
-                _orthogonal(w.shape, seed=generator, dtype=net.dtype, out=w)
-                net.sigma_w2[index] = w.shape[0] * expected_moments("orthogonal", w.shape)[1] ** 2
-                net.labels[index] = "orthogonal"
+    for index, (w, b, act_id, param), out in net.ping_pong(a_in.shape[0]):
+        what = f"layer {index + 1}'s {MEASURED[measure]}"
+        if orthogonal:
+            _orthogonal(w.shape, seed=generator, dtype=net.dtype, out=w)
+            net.sigma_w2[index] = w.shape[0] * expected_moments("orthogonal", w.shape)[1] ** 2
+            net.labels[index] = "orthogonal"
 
-            def measured():
-                moments = np.zeros(2 * len(FIELDS))
-                _layers.forward(a_in, w, b, None, out, act_id, param, _layers.Stats(moments))
-                stats = _moments(moments[fields])
-                if stats["nan"] or stats["inf"]:
-                    raise ValueError(f"{what} are not finite on x ({stats['nan']} NaN, {stats['inf']} infinite): "
-                                     f"LSUV cannot rescale it")
-                return stats["var"]
+        def measured():
+            moments = np.zeros(2 * len(FIELDS))
+            _layers.forward(a_in, w, b, None, out, act_id, param, _layers.Stats(moments))
+            stats = _moments(moments[fields])
+            if stats["nan"] or stats["inf"]:
+                raise ValueError(f"{what} are not finite on x ({stats['nan']} NaN, {stats['inf']} infinite): "
+                                 f"LSUV cannot rescale it")
+            return stats["var"]
 
-            def rescale(factor):
-                np.multiply(w, w.dtype.type(factor), out=w)
+        def rescale(factor):
+            np.multiply(w, w.dtype.type(factor), out=w)
 
-            scale, count, variance = rescale_to_unit_variance(measured, rescale, tol, max_iter, what)
-            net.sigma_w2[index] *= scale * scale
-            net.labels[index] += "+lsuv"
-            scales.append(scale)
-            iterations.append(count)
-            variances.append(variance)
-            a_in = out
+        scale, count, variance = rescale_to_unit_variance(measured, rescale, tol, max_iter, what)
+        net.sigma_w2[index] *= scale * scale
+        net.labels[index] += "+lsuv"
+        scales.append(scale)
+        iterations.append(count)
+        variances.append(variance)
+        a_in = out
     return LSUVResult(list(range(1, net.depth + 1)), net.widths[1:], scales, iterations, variances,
                       measure, tol, max_iter)

@@ -305,7 +305,7 @@ def simulate(net, x=None, *, batch=1024, q0=1.0, seed=None, backward=True, loss=
                                                  net.sigma_w2, net.sigma_b2, net.widths, q_in)
     records, histograms, kept_units = [], [], [] if units else None
     steps = depth * (2 if backward else 1)
-    with single_threaded_blas(), Progress(steps, "simulate", progress) as bar:
+    with Progress(steps, "simulate", progress) as bar:
         run = _Run(net, batch, bins, bands, entries, segment if backward else 0)
         saved = run.forward(x, records, histograms, kept_units, theory, bar, keep=backward)
         if backward:
@@ -597,23 +597,23 @@ def jacobian_spectrum(net, x, *, jacobian=False):
     point = net.input(point)
     rows = net.widths[-1]
     inputs, zs = [], []
-    with single_threaded_blas():
-        a = point
-        for index in range(net.depth):
-            w, b, act_id, param = net.layer(index)
-            z, out = np.empty((1, w.shape[1]), net.dtype), np.empty((1, w.shape[1]), net.dtype)
-            _layers.forward(a, w, b, z, out, act_id, param)
-            inputs.append(a)
-            zs.append(z)
-            a = out
-        grad = np.eye(rows, dtype=net.dtype)
-        for index in range(net.depth - 1, -1, -1):
-            w, _, act_id, param = net.layer(index)
-            n_in = w.shape[0]
-            dx = np.empty((rows, n_in), net.dtype)
-            _layers.backward(np.repeat(inputs[index], rows, axis=0), w, np.repeat(zs[index], rows, axis=0),
-                             grad, dx, np.empty_like(w), None, act_id, param)
-            grad = dx
-        jac = grad.astype(np.float64)
-        values = svdvals(jac)  # LAPACK too rounds differently with more BLAS threads
+    a = point
+    for index in range(net.depth):
+        w, b, act_id, param = net.layer(index)
+        z, out = np.empty((1, w.shape[1]), net.dtype), np.empty((1, w.shape[1]), net.dtype)
+        _layers.forward(a, w, b, z, out, act_id, param)
+        inputs.append(a)
+        zs.append(z)
+        a = out
+    grad = np.eye(rows, dtype=net.dtype)
+    for index in range(net.depth - 1, -1, -1):
+        w, _, act_id, param = net.layer(index)
+        n_in = w.shape[0]
+        dx = np.empty((rows, n_in), net.dtype)
+        _layers.backward(np.repeat(inputs[index], rows, axis=0), w, np.repeat(zs[index], rows, axis=0),
+                         grad, dx, np.empty_like(w), None, act_id, param)
+        grad = dx
+    jac = grad.astype(np.float64)
+    with single_threaded_blas():  # LAPACK rounds differently with more BLAS threads
+        values = svdvals(jac)
     return (values, jac) if jacobian else values

@@ -10,7 +10,6 @@ import numpy as np
 
 from ..networks import _layers
 from ..fills.generator import as_generator
-from ..common.blas import single_threaded_blas
 from ..networks.losses import check_loss, encode_labels, loss_gradient, top_activation
 from ..networks.mlp import MLP
 from ..common.progress import Progress
@@ -474,7 +473,7 @@ def train(net, X, y, *, loss="auto", optimizer="sgd", lr=0.1, momentum=0.0, beta
     # A badly initialized network may overflow (exp of a huge logit is inf,
     # which the loss handles); a run that goes non-finite is caught below
     # and reported as diverged instead of warning at every step.
-    with single_threaded_blas(), Progress(epochs, "train", progress) as bar, \
+    with Progress(epochs, "train", progress) as bar, \
             np.errstate(over="ignore", invalid="ignore"):
         record(0, 0, None)
         for epoch in range(1, epochs + 1):
