@@ -64,8 +64,8 @@ __all__ = [
 ]
 
 
-# Loaded on first use, not at import: the layer kernels link BLAS (which loads
-# scipy.linalg) and meanfield needs scipy.optimize.
+# Loaded on first use, not at import: `import initcore` stays quick for the
+# initializers alone (meanfield loads scipy.optimize, sweeps and datasets more).
 _LAZY = {
     "MLP": ".networks.mlp", "Simulation": ".propagation.simulate", "jacobian_spectrum": ".propagation.simulate",
     "simulate": ".propagation.simulate", "TrainResult": ".training.train", "train": ".training.train",

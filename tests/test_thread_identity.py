@@ -1,15 +1,17 @@
 """The same bits for any thread count: initcore's own threads, BLAS's, and
 calls from several Python threads at once.
 
-The layer kernels cut every product into a grid of tiles that depends on the
-shapes alone, one BLAS call per tile, so a result cannot depend on how many
-threads share the tiles. These tests compare whole results bit for bit at 1,
-2, 3, 5, 8 and 16 threads (more threads than this machine's cores is fine:
-the promise is about the count, not the speed). Shapes are chosen so that
-every layer runs in parallel (at least 2**24 multiply-adds) and its grid has
-remainder tiles in both directions. `.ci/run` repeats this file under each
-OpenBLAS kernel that the installed SciPy accepts (OPENBLAS_CORETYPE), since
-each kernel treats the remainders of a product in code of its own.
+The layer kernels run on initcore's own GEMM, whose every output is one
+fixed chain of fused multiply-adds whatever the tiles (test_gemm.py), and
+merge their statistics over a grid of tiles that depends on the shapes
+alone, so a result cannot depend on how many threads share the tiles. These
+tests compare whole results bit for bit at 1, 2, 3, 5, 8 and 16 threads
+(more threads than this machine's cores is fine: the promise is about the
+count, not the speed). Shapes are chosen so that every layer runs in
+parallel (at least 2**24 multiply-adds) and its grid has remainder tiles in
+both directions. `.ci/run` repeats this file under each OpenBLAS kernel that
+the installed SciPy accepts (OPENBLAS_CORETYPE): jacobian_spectrum's LAPACK
+call is the one place BLAS still computes.
 """
 import json
 import os

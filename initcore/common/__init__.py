@@ -1,4 +1,4 @@
 """What every folder of the package shares: argument checks, the BLAS
-limit, the kernels' buffer workspace, progress bars and the table/CSV/JSON
+limit for LAPACK calls, the kernels' buffer workspace, progress bars and the table/CSV/JSON
 writer. Imports nothing else of initcore.
 """

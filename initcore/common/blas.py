@@ -1,13 +1,12 @@
-"""BLAS held to one thread while initcore's kernels call it.
+"""BLAS held to one thread while initcore calls LAPACK.
 
-The layer kernels and the orthogonal initializer call BLAS from each of
-their own threads on tiles of fixed shape, so BLAS's own threads would only
-compete for the same cores, and a threaded BLAS call may round differently
-from a single-threaded one. BLAS's thread count is one setting for the whole
-process, so calls from several Python threads take turns: each holds the
-limit for its whole call and gives back what it found (threadpoolctl lets
-only the thread that set a limit change it again). Each call uses every
-core through its own threads, so taking turns costs little.
+initcore's kernels run on a GEMM of its own (src/gemm.h) and call no BLAS.
+The one LAPACK call, jacobian_spectrum's singular values, rounds differently
+with more BLAS threads, so it runs with BLAS on one thread. BLAS's thread
+count is one setting for the whole process, so calls from several Python
+threads take turns: each holds the limit for its whole call and gives back
+what it found (threadpoolctl lets only the thread that set a limit change it
+again).
 """
 import contextlib
 import threading

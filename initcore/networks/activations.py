@@ -166,7 +166,6 @@ def activation(name, x, *, param=None, derivative=False, out=None):
     elif not isinstance(out, np.ndarray) or out.shape != z.shape or out.dtype != dtype \
             or not out.flags.c_contiguous or not out.flags.writeable:
         raise ValueError(f"out must be a writeable C-contiguous {dtype.name} array of shape {z.shape}")
-    # imported here: _layers links BLAS, which loads scipy.linalg (~0.3 s)
     from . import _layers
 
     _layers.activation(entry.id, param, z.reshape(-1), out.reshape(-1), bool(derivative))
