@@ -17,8 +17,8 @@ Batch 1024, float32, x @ w with w of (width, width). The statistics are those
 
 ``sgemm`` and ``sgemm_backward_floor`` are the bare products (numpy.matmul
 into out=, BLAS on the benchmark's threads): the floors the fused kernels are
-measured against. initcore's kernels call BLAS on one thread from each of
-their own OpenMP threads, so they run inside `single_threaded_blas`.
+measured against. initcore's kernels run on its own GEMM (src/gemm.h) and
+call no BLAS.
 The torch peers are a class of their own so that torch is imported only for
 them and skipped where it is not installed.
 
@@ -30,7 +30,6 @@ import math
 import numpy as np
 
 from initcore.networks import _layers
-from initcore.common.blas import single_threaded_blas
 from initcore.activations import get_activation
 
 from ._peers import THREADS, Threads, torch_or_skip
@@ -78,22 +77,20 @@ def fused_forward(x, w, b, a, z=None, stats=True):
     n_out = w.shape[1]
     moments, units = np.zeros(2 * MOMENT_FIELDS), np.zeros(2 * n_out)
     unit_hash, hist = np.zeros(n_out, np.uint64), np.zeros(BINS + 2, np.int64)
-    with single_threaded_blas():
-        if stats:
-            _layers.forward(x, w, b, z, a, TANH.id, 0.0,
-                            _layers.Stats(moments, units=units, unit_hash=unit_hash, hist=hist, hist_lo=HIST_RANGE[0],
-                                          hist_hi=HIST_RANGE[1], sat_lo=SAT_LO, sat_hi=SAT_HI))
-        else:
-            _layers.forward(x, w, b, z, a, TANH.id, 0.0)
+    if stats:
+        _layers.forward(x, w, b, z, a, TANH.id, 0.0,
+                        _layers.Stats(moments, units=units, unit_hash=unit_hash, hist=hist, hist_lo=HIST_RANGE[0],
+                                      hist_hi=HIST_RANGE[1], sat_lo=SAT_LO, sat_hi=SAT_HI))
+    else:
+        _layers.forward(x, w, b, z, a, TANH.id, 0.0)
     return moments, units, unit_hash, hist
 
 
 def fused_backward(x, w, z, grad, dx, dw, db):
     """grad holds dA and becomes dZ."""
     moments, sums, hist = np.zeros(MOMENT_FIELDS), np.zeros(4), np.zeros(BINS + 2, np.int64)
-    with single_threaded_blas():
-        _layers.backward(x, w, z, grad, dx, dw, db, TANH.id, 0.0,
-                         _layers.Stats(moments, hist=hist, hist_sigmas=HIST_SIGMAS, hist_range=np.zeros(2), sums=sums))
+    _layers.backward(x, w, z, grad, dx, dw, db, TANH.id, 0.0,
+                     _layers.Stats(moments, hist=hist, hist_sigmas=HIST_SIGMAS, hist_range=np.zeros(2), sums=sums))
     return moments, sums, hist
 
 

@@ -221,8 +221,9 @@ def simulate_times(width, repeat, torch, depth=bench_simulate.DEPTH, numpy=True)
 
 def layers(repeat=5, widths=bench_simulate.WIDTHS):
     """Issue 3: one fused layer against sgemm; the simulation against the GEMM floor."""
+    from threadpoolctl import threadpool_limits
+
     from initcore.networks import _layers
-    from initcore.common.blas import single_threaded_blas
     from initcore.activations import get_activation
 
     torch = torch_or_none()
@@ -239,11 +240,10 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
     linear = get_activation("linear")[0].id
 
     def fused_linear():
-        with single_threaded_blas():
-            _layers.forward(lay.x, lay.w, lay.b, None, lay.out, linear, 0.0)
+        _layers.forward(lay.x, lay.w, lay.b, None, lay.out, linear, 0.0)
 
     def sgemm_one_thread():
-        with single_threaded_blas():
+        with threadpool_limits(1, "blas"):
             lay.time_sgemm(*params)
 
     funcs = {
@@ -271,8 +271,7 @@ def layers(repeat=5, widths=bench_simulate.WIDTHS):
 
     def fused_backward_bare(act):
         np.copyto(lay.grad, lay.da)
-        with single_threaded_blas():
-            _layers.backward(lay.x, lay.w, lay.z, lay.grad, lay.dx, lay.dw, lay.db, act, 0.0)
+        _layers.backward(lay.x, lay.w, lay.z, lay.grad, lay.dx, lay.dw, lay.db, act, 0.0)
 
     funcs = {
         "floor": lambda: lay.time_sgemm_backward_floor(*params),

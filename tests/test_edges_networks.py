@@ -12,7 +12,6 @@ from scipy import special
 
 from initcore import MLP
 from initcore.activations import activation
-from initcore.common.blas import single_threaded_blas
 from initcore.networks import _layers, mlp
 from initcore.networks.activations import ACTIVATIONS
 
@@ -329,11 +328,10 @@ def test_float64_layer_kernels_use_the_tail_forms(name):
     z, a = np.empty((1, n)), np.empty((1, n))
     grad = np.ones((1, n))
     below_x, below_z = np.empty((1, n)), pts.reshape(1, n).copy()
-    with single_threaded_blas():
-        _layers.forward(one, w, None, z, a, act, 0.0)
-        _layers.backward(one, w, z, grad, None, np.empty((1, n)), None, act, 0.0)
-        _layers.backward(below_x, np.zeros((n, 1)), np.zeros((1, 1)), np.ones((1, 1)), np.empty((1, n)),
-                         np.empty((n, 1)), None, 0, 0.0, z_below=below_z, act_below=act)
+    _layers.forward(one, w, None, z, a, act, 0.0)
+    _layers.backward(one, w, z, grad, None, np.empty((1, n)), None, act, 0.0)
+    _layers.backward(below_x, np.zeros((n, 1)), np.zeros((1, 1)), np.ones((1, 1)), np.empty((1, n)),
+                     np.empty((n, 1)), None, 0, 0.0, z_below=below_z, act_below=act)
     np.testing.assert_array_equal(z[0], pts)
     _check(grad[0], ref_dphi, _allowed(name, True, pts, ref_dphi), pts, f"backward {name}'")
     _check(below_z[0], ref_dphi, _allowed(name, True, pts, ref_dphi), pts, f"z_below {name}'")

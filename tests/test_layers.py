@@ -40,7 +40,6 @@ import pytest
 
 import initcore
 from initcore.networks import _layers
-from initcore.common.blas import single_threaded_blas
 from initcore.networks.activations import ACTIVATIONS
 from reference import GELU_TANH_C, ref_dphi, ref_phi
 
@@ -257,10 +256,9 @@ def run_forward(x, w, b, act, param, *, z_given=True, sat=(-math.inf, math.inf),
         "hash": np.zeros(n_out, np.uint64) if per_unit else None,
         "hist": np.zeros(hist[2] + 2, np.int64),
     }
-    with single_threaded_blas():
-        _layers.forward(x, w, b, out["z"], out["a"], ACTIVATIONS[act].id, param,
-                        _layers.Stats(out["moments"], units=out["units"], unit_hash=out["hash"], hist=out["hist"],
-                                      hist_lo=hist[0], hist_hi=hist[1], sat_lo=sat[0], sat_hi=sat[1]))
+    _layers.forward(x, w, b, out["z"], out["a"], ACTIVATIONS[act].id, param,
+                    _layers.Stats(out["moments"], units=out["units"], unit_hash=out["hash"], hist=out["hist"],
+                                  hist_lo=hist[0], hist_hi=hist[1], sat_lo=sat[0], sat_hi=sat[1]))
     return out
 
 
@@ -358,8 +356,7 @@ def test_forward_without_statistics_gives_the_same_bits(dtype):
     x, w, b = layer_data(rng, 300, 40, 70, dtype)
     with_stats = run_forward(x, w, b, "gelu", 0.0)
     z, a = np.empty_like(with_stats["z"]), np.empty_like(with_stats["a"])
-    with single_threaded_blas():
-        _layers.forward(x, w, b, z, a, ACTIVATIONS["gelu"].id, 0.0)
+    _layers.forward(x, w, b, z, a, ACTIVATIONS["gelu"].id, 0.0)
     assert same_bits(z, with_stats["z"]) and same_bits(a, with_stats["a"])
 
 
@@ -587,12 +584,11 @@ def run_backward(x, w, z, dA, act, param, *, with_dx=True, with_db=True, stats=T
         "range": np.zeros(2) if stats and sigmas else None,
         "sums": np.full(4, np.nan) if stats else None,
     }
-    with single_threaded_blas():
-        measure = None if out["moments"] is None else _layers.Stats(
-            out["moments"], hist=out["hist"], hist_lo=hist[0], hist_hi=hist[1], hist_sigmas=sigmas,
-            hist_range=out["range"], sums=out["sums"])
-        _layers.backward(x, w, z, out["grad"], out["dx"], out["dw"], out["db"], ACTIVATIONS[act].id, param,
-                         measure, **(below or {}))
+    measure = None if out["moments"] is None else _layers.Stats(
+        out["moments"], hist=out["hist"], hist_lo=hist[0], hist_hi=hist[1], hist_sigmas=sigmas,
+        hist_range=out["range"], sums=out["sums"])
+    _layers.backward(x, w, z, out["grad"], out["dx"], out["dw"], out["db"], ACTIVATIONS[act].id, param,
+                     measure, **(below or {}))
     return out
 
 
@@ -869,9 +865,8 @@ def test_histogram_range_from_the_moments(act, dtype):
     param = ACTIVATIONS[act].default
     out = {"z": np.empty((batch, n_out), dtype), "a": np.empty((batch, n_out), dtype),
            "moments": np.zeros(2 * NF), "hist": np.zeros(nbins + 2, np.int64), "range": np.zeros(2)}
-    with single_threaded_blas():
-        _layers.forward(x, w, b, out["z"], out["a"], ACTIVATIONS[act].id, param,
-                        _layers.Stats(out["moments"], hist=out["hist"], hist_sigmas=4.0, hist_range=out["range"]))
+    _layers.forward(x, w, b, out["z"], out["a"], ACTIVATIONS[act].id, param,
+                    _layers.Stats(out["moments"], hist=out["hist"], hist_sigmas=4.0, hist_range=out["range"]))
     assert_auto_hist(out["hist"], out["range"], out["a"], nbins, f"forward {act}")
     assert_moments(out["moments"][NF:], ref_moments(out["a"]), "a", float(np.nanmax(np.abs(out["a"]))))
 
@@ -913,9 +908,8 @@ def test_fused_paths_give_the_same_bits_on_one_and_two_threads(dtype, threads):
         threads(n)
         fwd = {"a": np.empty((batch, n_out), dtype), "moments": np.zeros(2 * NF),
                "hist": np.zeros(33, np.int64), "range": np.zeros(2)}
-        with single_threaded_blas():
-            _layers.forward(x, w, b, None, fwd["a"], ACTIVATIONS["relu"].id, 0.0,
-                            _layers.Stats(fwd["moments"], hist=fwd["hist"], hist_sigmas=4.0, hist_range=fwd["range"]))
+        _layers.forward(x, w, b, None, fwd["a"], ACTIVATIONS["relu"].id, 0.0,
+                        _layers.Stats(fwd["moments"], hist=fwd["hist"], hist_sigmas=4.0, hist_range=fwd["range"]))
         made, left = np.empty((batch, n_in), dtype), z_below.copy()
         back = run_backward(made, w, fwd["a"], dA, "tanh", 0.0, hist=(0.0, 0.0, 31), sigmas=4.0,
                             below={"z_below": left, "act_below": ACTIVATIONS["sigmoid"].id})
