@@ -119,7 +119,7 @@ static int team_size(int nthreads, int64_t items)
  * call. Its size sits at the start of the allocation and the data starts at
  * the next 64-byte boundary at least 64 bytes in, a pointer to the
  * allocation just before it. */
-#define PACKED_KEEP ((size_t)256 << 20)
+#define PACKED_KEEP ((size_t)64 << 20)
 
 static char *packed_kept;
 
