@@ -261,8 +261,7 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
     """z = x @ w + b, a = phi(z), with the statistics `stats` asks for.
 
     z may be None (a then holds the product until phi replaces it); b may
-    be None. BLAS must be limited to one thread by the caller for the
-    threads to share the work.
+    be None.
     """
     cdef int64_t batch = x.shape[0], n_in = x.shape[1], n_out = w.shape[1]
     cdef ic_act act
@@ -276,7 +275,7 @@ def forward(const floating[:, ::1] x, const floating[:, ::1] w, const floating[:
     _check(0 <= act_id < IC_ACT_COUNT, f"unknown activation id {act_id}")
     _check(n_in >= 1 and n_out >= 1 and w.shape[0] == n_in, "w must be (n_in, n_out), n_in, n_out >= 1")
     _check(a.shape[0] == batch and a.shape[1] == n_out, "a must be (batch, n_out)")
-    _check(max(batch, n_in, n_out) < 2**31, "dimensions must be < 2**31 (BLAS int)")
+    _check(max(batch, n_in, n_out) < 2**31, "dimensions must be < 2**31")
     if b is not None:
         _check(b.shape[0] == n_out, "b must have n_out values")
         bp = &b[0]

@@ -134,7 +134,7 @@ cdef int _householder_product(floating *q, int m, int k, floating *tau) noexcept
 
 def haar(floating[:, ::1] out, uint64_t key, uint64_t position, double gain):
     """Fill out with gain times a Haar matrix: orthonormal rows if rows <= cols,
-    else orthonormal columns. Both dimensions must fit a LAPACK int."""
+    else orthonormal columns. Both dimensions must be below 2**31."""
     cdef int64_t rows = out.shape[0], cols = out.shape[1]
     cdef int64_t m = max(rows, cols), k = min(rows, cols), i, j
     cdef bint transpose = rows > cols

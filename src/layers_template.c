@@ -634,9 +634,6 @@ static double FN(tile_sum_squares)(const REAL *v, int64_t ld, const tile *t)
     return sum;
 }
 
-/* Slab work item s of `src` (rows x g->cols, row stride ld) into dst: the
- * columns of column tile cb = s / row runs, rows of run s % row runs, at
- * dst + c0 rows, with the tile's width as row stride. */
 /* Packs both products' operands (item s of the first's, then the
  * second's); q may be NULL. */
 static void FN(pack_item)(const IC_CAT(ic_product, SUF) *p, const IC_CAT(ic_product, SUF) *q, int64_t s)

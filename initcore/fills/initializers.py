@@ -887,7 +887,7 @@ def orthogonal(shape, gain=1.0, *, layout="in_out", seed=None, dtype=np.float32,
     rows, cols = _matrix_shape(shape, layout)
     gain = _fits("gain", _gain(gain), target)  # |entries| <= gain
     if max(rows, cols) >= 2**31:
-        raise ValueError(f"orthogonal needs both matrix sides below 2**31 (LAPACK int), got {(rows, cols)}")
+        raise ValueError(f"orthogonal needs both matrix sides below 2**31, got {(rows, cols)}")
     arr = target.array(out)
     key, position = stream_for(seed)
     from . import _orthogonal
