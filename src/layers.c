@@ -38,17 +38,18 @@
  * longer side is halved until there are TILE_TARGET tiles or a tile would
  * fall below TILE_MIN_MACS: two or more tiles per core on 16 cores for
  * width 1024, and small layers in few tiles. Tiles start at multiples of
- * the GEMM's micro-tile (TILE_ROW_ALIGN is also a multiple of UNIT_ROWS).
+ * the GEMM's micro-tile; rows align to one micro-tile only, so that the row
+ * blocks stay close in size (1024 rows: 7 x 132 + 100, where an alignment of
+ * 24 gave 7 x 144 + 16 and left 16 cores a tile short).
  * The caps bound a tile's counts (a statistics lane sees at most
  * TILE_ROWS x TILE_COLS / 16 values) and its per-unit rows. */
 #define TILE_ROWS 1024
 #define TILE_COLS 4096
 #define TILE_TARGET 32
 #define TILE_MIN_MACS ((int64_t)1 << 22)
-#define TILE_ROW_ALIGN (2 * IC_GEMM_MR)
+#define TILE_ROW_ALIGN IC_GEMM_MR
 #define TILE_COL_ALIGN IC_GEMM_NR_F32
-_Static_assert(TILE_ROW_ALIGN % UNIT_ROWS == 0 && TILE_COL_ALIGN % IC_GEMM_NR_F64 == 0,
-               "tiles start on micro-tiles and unit groups");
+_Static_assert(TILE_COL_ALIGN % IC_GEMM_NR_F64 == 0, "tiles start on micro-tiles of both dtypes");
 
 typedef struct {
     int64_t rows, cols, tr, tc, nr, nc;   /* tiles of tr x tc: nr row blocks, nc column tiles */
