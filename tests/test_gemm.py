@@ -177,7 +177,10 @@ json.dump(out, sys.stdout)
 def run_with_kernel(kernel):
     from conftest import subprocess_env
 
-    env = subprocess_env(**({"INITCORE_GEMM_KERNEL": kernel} if kernel else {}))
+    env = subprocess_env()
+    env.pop("INITCORE_GEMM_KERNEL", None)  # None: the CPU's own kernel, whatever this process runs
+    if kernel:
+        env["INITCORE_GEMM_KERNEL"] = kernel
     done = subprocess.run([sys.executable, "-c", RUNS], env=env, capture_output=True, text=True, timeout=600,
                           cwd=os.path.dirname(__file__))
     assert done.returncode == 0, done.stderr
