@@ -191,6 +191,10 @@ class Layer(Threads):
     def time_sgemm(self, width, threads):
         np.matmul(self.x, self.w, out=self.out)
 
+    def time_initcore_gemm(self, width, threads):
+        """initcore's own GEMM (src/gemm.h) on the same product, packing included."""
+        _layers.matmul(self.x, self.w, self.out)
+
     def time_fused_forward(self, width, threads):
         fused_forward(self.x, self.w, self.b, self.out)
 
@@ -227,6 +231,9 @@ class TorchLayer(Threads):
         self.x, self.w, self.b, self.z, self.a, self.da = (torch.from_numpy(t) for t in arrays)
         self.out, self.zbuf, self.dz, self.dx = (torch.empty_like(self.a) for _ in range(4))
         self.dw, self.db = torch.empty_like(self.w), torch.empty_like(self.b)
+
+    def time_torch_gemm(self, width, threads):
+        self.torch.mm(self.x, self.w, out=self.out)
 
     def time_torch_forward(self, width, threads):
         torch_forward(self.torch, self.x, self.w, self.b, self.zbuf, self.out)

@@ -5,6 +5,7 @@ from libc.stdint cimport int64_t, uint64_t
 from cython cimport floating
 
 from fills cimport ic_max_threads, threads_for
+from gemm cimport ic_gemm_f32, ic_gemm_f64, ic_gemm_kernel
 
 
 cdef extern from "activations.h" nogil:
@@ -14,14 +15,6 @@ cdef extern from "activations.h" nogil:
     void ic_activation_f64(int id, double param, const double *z, double *out, int64_t n,
                            int derivative, int nthreads)
 
-cdef extern from "gemm.h" nogil:
-    const char *ic_gemm_kernel()
-    int ic_gemm_f32(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
-                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                    int64_t ldc, int nthreads)
-    int ic_gemm_f64(char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha,
-                    const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
-                    int64_t ldc, int nthreads)
 
 cdef extern from "layers.h" nogil:
     ctypedef struct ic_moments:

@@ -12,6 +12,7 @@ from libc.stdlib cimport free, malloc
 from cython cimport floating
 
 from fills cimport *
+from gemm cimport ic_gemm_f32, ic_gemm_f64
 
 # The O(n^2) steps (Gaussians, reflectors, signs) run on one thread: they are
 # small next to the O(n^3) products, which initcore's GEMM (gemm.h) shares
@@ -48,15 +49,6 @@ cdef void _reflectors(floating *q, int64_t m, int64_t k, floating *tau, floating
             for i in range(j + 1, m):
                 col[i] = <floating>(col[i] * s)
             sign[j] = 1 if beta > 0 else -1
-
-
-cdef extern from "gemm.h" nogil:
-    int ic_gemm_f32(char ta, char tb, int64_t m, int64_t n, int64_t k, float alpha,
-                    const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-                    int64_t ldc, int nthreads)
-    int ic_gemm_f64(char ta, char tb, int64_t m, int64_t n, int64_t k, double alpha,
-                    const double *a, int64_t lda, const double *b, int64_t ldb, double beta, double *c,
-                    int64_t ldc, int nthreads)
 
 
 cdef int _gemm(char *ta, char *tb, int m, int n, int k, floating alpha, floating *a, int lda,

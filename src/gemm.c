@@ -21,29 +21,22 @@
 typedef void kernel_f32(int64_t kl, const float *A, const float *B, float *C, int64_t ldc, int add);
 typedef void kernel_f64(int64_t kl, const double *A, const double *B, double *C, int64_t ldc, int add);
 
-static void kernel_portable_f32(int64_t kl, const float *A, const float *B, float *C, int64_t ldc, int add)
-{
-    float acc[MR][IC_GEMM_NR_F32] = {{0}};
-    for (int64_t kk = 0; kk < kl; kk++, A += MR, B += IC_GEMM_NR_F32)
-        for (int r = 0; r < MR; r++)
-            for (int j = 0; j < IC_GEMM_NR_F32; j++)
-                acc[r][j] = fmaf(A[r], B[j], acc[r][j]);
-    for (int r = 0; r < MR; r++)
-        for (int j = 0; j < IC_GEMM_NR_F32; j++)
-            C[r * ldc + j] = add ? C[r * ldc + j] + acc[r][j] : acc[r][j];
-}
-
-static void kernel_portable_f64(int64_t kl, const double *A, const double *B, double *C, int64_t ldc, int add)
-{
-    double acc[MR][IC_GEMM_NR_F64] = {{0}};
-    for (int64_t kk = 0; kk < kl; kk++, A += MR, B += IC_GEMM_NR_F64)
-        for (int r = 0; r < MR; r++)
-            for (int j = 0; j < IC_GEMM_NR_F64; j++)
-                acc[r][j] = fma(A[r], B[j], acc[r][j]);
-    for (int r = 0; r < MR; r++)
-        for (int j = 0; j < IC_GEMM_NR_F64; j++)
-            C[r * ldc + j] = add ? C[r * ldc + j] + acc[r][j] : acc[r][j];
-}
+/* Portable C: fmaf / fma round as the vector FMAs do. */
+#define PORTABLE_KERNEL(SUF, REAL, NR, FMA)                                                    \
+    static void kernel_portable_##SUF(int64_t kl, const REAL *A, const REAL *B, REAL *C,       \
+                                      int64_t ldc, int add)                                    \
+    {                                                                                          \
+        REAL acc[MR][NR] = {{0}};                                                              \
+        for (int64_t kk = 0; kk < kl; kk++, A += MR, B += NR)                                  \
+            for (int r = 0; r < MR; r++)                                                       \
+                for (int j = 0; j < NR; j++)                                                   \
+                    acc[r][j] = FMA(A[r], B[j], acc[r][j]);                                    \
+        for (int r = 0; r < MR; r++)                                                           \
+            for (int j = 0; j < NR; j++)                                                       \
+                C[r * ldc + j] = add ? C[r * ldc + j] + acc[r][j] : acc[r][j];                 \
+    }
+PORTABLE_KERNEL(f32, float, IC_GEMM_NR_F32, fmaf)
+PORTABLE_KERNEL(f64, double, IC_GEMM_NR_F64, fma)
 
 #if IC_X86_PATHS
 /* AVX-512: the whole 12 x 2-vector micro-tile in 24 registers. */
@@ -148,29 +141,22 @@ const char *ic_gemm_kernel(void)
     return names[kernel_level()];
 }
 
-static kernel_f32 *kernel_of_f32(void)
-{
 #if IC_X86_PATHS
-    int l = kernel_level();
-    if (l == 2)
-        return kernel_avx512_f32;
-    if (l == 1)
-        return kernel_avx2_f32;
+#define KERNEL_OF(SUF)                                                                         \
+    static kernel_##SUF *kernel_of_##SUF(void)                                                 \
+    {                                                                                          \
+        int l = kernel_level();                                                                \
+        return l == 2 ? kernel_avx512_##SUF : l == 1 ? kernel_avx2_##SUF : kernel_portable_##SUF; \
+    }
+#else
+#define KERNEL_OF(SUF)                                                                         \
+    static kernel_##SUF *kernel_of_##SUF(void)                                                 \
+    {                                                                                          \
+        return kernel_portable_##SUF;                                                          \
+    }
 #endif
-    return kernel_portable_f32;
-}
-
-static kernel_f64 *kernel_of_f64(void)
-{
-#if IC_X86_PATHS
-    int l = kernel_level();
-    if (l == 2)
-        return kernel_avx512_f64;
-    if (l == 1)
-        return kernel_avx2_f64;
-#endif
-    return kernel_portable_f64;
-}
+KERNEL_OF(f32)
+KERNEL_OF(f64)
 
 static int64_t round_up(int64_t a, int64_t b)
 {
